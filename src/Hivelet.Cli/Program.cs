@@ -1,0 +1,3 @@
+using Hivelet.Cli;
+
+return await CliApp.RunAsync(args);

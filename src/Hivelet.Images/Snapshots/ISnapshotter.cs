@@ -1,0 +1,42 @@
+using Hivelet.Images.Oci;
+
+namespace Hivelet.Images.Snapshots;
+
+/// <summary>
+/// Unpacked layers, one committed snapshot per chain ID, stacked for containers. Shaped after
+/// containerd's snapshotter: Prepare gives a writable directory that shows the parent chain;
+/// Commit makes it a named, read-only layer atomically; a failed or killed unpack is never
+/// visible as committed.
+/// </summary>
+public interface ISnapshotter
+{
+    /// <summary>"overlayfs" or "copy".</summary>
+    string Driver { get; }
+
+    bool Exists(Digest chainId);
+
+    /// <summary>
+    /// A writable view of <paramref name="parent"/> (null for a base layer) to apply one layer onto.
+    /// Deletions in it are recorded as overlay whiteouts (overlay) or done for real (copy).
+    /// </summary>
+    IActiveSnapshot Prepare(Digest? parent);
+
+    /// <summary>Creates a container root file system on top of <paramref name="top"/>.</summary>
+    IActiveSnapshot PrepareContainer(string containerId, Digest? top);
+
+    bool Remove(Digest chainId);
+
+    IEnumerable<Digest> List();
+
+    /// <summary>Removes leftovers of unpacks that were killed (run at start).</summary>
+    void Repair();
+}
+
+public interface IActiveSnapshot : IDisposable
+{
+    /// <summary>The directory to write into (the merged view while mounted).</summary>
+    string Path { get; }
+
+    /// <summary>Publishes the snapshot as the layer <paramref name="chainId"/>; then Dispose releases mounts only.</summary>
+    void Commit(Digest chainId);
+}
