@@ -26,7 +26,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
 
     private readonly SnapshotStore _store;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, OverlayActiveSnapshot> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _active = new(StringComparer.Ordinal);
 
     /// <param name="snapshotsDirectory">The directory this driver owns (e.g. &lt;root&gt;/snapshots).</param>
     public OverlaySnapshotter(string snapshotsDirectory, ILogger? logger = null)
@@ -68,6 +68,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
         try
         {
             temp = _store.CreateTemp("layer");
+            _active[temp] = true;
             Sys.MakeDirectory(Path.Combine(temp, SnapshotStore.FsDir), 0755);
             string path = Path.Combine(temp, SnapshotStore.FsDir);
             if (chain.Count > 0)
@@ -84,7 +85,6 @@ public sealed class OverlaySnapshotter : ISnapshotter
             }
             var snapshot = new OverlayActiveSnapshot(this, _store, _logger, temp, parent,
                 chain.Count > 0 ? chain[0].Meta.Depth : 0, ids, worker, path);
-            _active[temp] = snapshot;
             SnapshotsLog.Prepared(_logger, Driver, parent?.ToString() ?? "(none)", path);
             return snapshot;
         }
@@ -92,7 +92,10 @@ public sealed class OverlaySnapshotter : ISnapshotter
         {
             worker?.Dispose();
             if (temp is not null)
+            {
                 TreeRemover.Delete(temp);
+                _active.TryRemove(temp, out _);
+            }
             _store.Release(ids);
             if (e is HiveletException)
                 throw;
