@@ -61,7 +61,7 @@ public sealed class CopySnapshotter : ISnapshotter
             }
             else
             {
-                Sys.MakeDirectory(fs, 0755);
+                Sys.MakeDirectory(fs, SnapshotStore.PublicMode);
             }
             var snapshot = new CopyActiveSnapshot(this, _store, _logger, temp, parent, parentDepth);
             SnapshotsLog.Prepared(_logger, Driver, parent?.ToString() ?? "(none)", fs);
@@ -113,7 +113,7 @@ public sealed class CopySnapshotter : ISnapshotter
             if (top is { } source)
                 TreeCopier.Copy(_store.FsOf(source), fs);
             else
-                Sys.MakeDirectory(fs, 0755);
+                Sys.MakeDirectory(fs, SnapshotStore.PublicMode);
             _store.WriteContainerMeta(temp, new ContainerSnapshotMetadata { Id = containerId, Top = top?.ToString(), Driver = Driver });
             if (Directory.Exists(dir))
                 TreeRemover.Delete(dir);

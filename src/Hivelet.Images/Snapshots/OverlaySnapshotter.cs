@@ -69,14 +69,14 @@ public sealed class OverlaySnapshotter : ISnapshotter
         {
             temp = _store.CreateTemp("layer");
             _active[temp] = true;
-            Sys.MakeDirectory(Path.Combine(temp, SnapshotStore.FsDir), 0755);
+            Sys.MakeDirectory(Path.Combine(temp, SnapshotStore.FsDir), SnapshotStore.PublicMode);
             string path = Path.Combine(temp, SnapshotStore.FsDir);
             if (chain.Count > 0)
             {
                 var lowers = chain.Select(c => EnsureLink(c.ChainId, c.Meta)).ToList();
-                Sys.MakeDirectory(Path.Combine(temp, "work"), 0700);
+                Sys.MakeDirectory(Path.Combine(temp, "work"), SnapshotStore.PrivateMode);
                 var merged = Path.Combine(temp, "merged");
-                Sys.MakeDirectory(merged, 0755);
+                Sys.MakeDirectory(merged, SnapshotStore.PublicMode);
                 var rel = Path.GetRelativePath(_store.Root, temp);
                 worker = SnapshotWorker.Start("hivelet-snapshot", privateMountNamespace: true, _store.Root);
                 worker.Invoke(() => OverlayMount.Mount(merged, lowers, rel + "/fs", rel + "/work", subject));
@@ -131,10 +131,10 @@ public sealed class OverlaySnapshotter : ISnapshotter
             {
                 if (Directory.Exists(dir))
                     DeleteContainerDirectory(dir);
-                Sys.MakeDirectory(dir, 0700);
-                Sys.MakeDirectory(Path.Combine(dir, SnapshotStore.FsDir), 0755);
-                Sys.MakeDirectory(Path.Combine(dir, "work"), 0700);
-                Sys.MakeDirectory(merged, 0755);
+                Sys.MakeDirectory(dir, SnapshotStore.PrivateMode);
+                Sys.MakeDirectory(Path.Combine(dir, SnapshotStore.FsDir), SnapshotStore.PublicMode);
+                Sys.MakeDirectory(Path.Combine(dir, "work"), SnapshotStore.PrivateMode);
+                Sys.MakeDirectory(merged, SnapshotStore.PublicMode);
                 _store.WriteContainerMeta(dir, new ContainerSnapshotMetadata { Id = containerId, Top = top?.ToString(), Driver = Driver });
             }
             if (chain.Count == 0)

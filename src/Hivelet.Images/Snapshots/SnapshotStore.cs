@@ -24,6 +24,11 @@ internal sealed partial class SnapshotStore
     public const string MetaFile = "meta.json";
     public const string FsDir = "fs";
 
+    // C# has no octal literals: 0700, 0755 and 0600.
+    public const uint PrivateMode = 0x1c0;
+    public const uint PublicMode = 0x1ed;
+    public const uint OwnerOnlyMode = 0x180;
+
     // In-process users of committed layers (active snapshots and their chains): Remove refuses them.
     private readonly ConcurrentDictionary<Digest, int> _inUse = new();
     private readonly ILogger _logger;
@@ -102,7 +107,7 @@ internal sealed partial class SnapshotStore
     public string CreateTemp(string kind)
     {
         var dir = Path.Combine(TempRoot, $"{Environment.ProcessId}-{kind}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
-        Sys.MakeDirectory(dir, 0700);
+        Sys.MakeDirectory(dir, PrivateMode);
         return dir;
     }
 

@@ -81,7 +81,7 @@ public static class SnapshotterFactory
         try
         {
             foreach (var sub in new[] { "lower", "upper", "work", "merged" })
-                Sys.MakeDirectory(Path.Combine(dir, sub), 0755);
+                Sys.MakeDirectory(Path.Combine(dir, sub), SnapshotStore.PublicMode);
             File.WriteAllBytes(Path.Combine(dir, "lower", "file"), [1]);
             Directory.CreateDirectory(Path.Combine(dir, "lower", "dir"));
             using var worker = SnapshotWorker.Start("hivelet-probe", privateMountNamespace: true, dir);

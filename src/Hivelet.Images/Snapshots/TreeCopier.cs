@@ -33,7 +33,7 @@ public sealed class TreeCopier
             if (!root.IsDirectory)
                 throw new InvalidInputException($"copy tree `{source}`: not a directory");
             if (!Directory.Exists(destination))
-                Sys.MakeDirectory(destination, 0700);
+                Sys.MakeDirectory(destination, SnapshotStore.PrivateMode);
             copier.CopyDirectory(source, destination);
             ApplyMetadata(source, destination, root);
         }
@@ -53,7 +53,7 @@ public sealed class TreeCopier
             switch (st.Type)
             {
                 case FileStatus.S_IFDIR:
-                    Sys.MakeDirectory(to, 0700);
+                    Sys.MakeDirectory(to, SnapshotStore.PrivateMode);
                     CopyDirectory(from, to);
                     break;
                 case FileStatus.S_IFREG:
@@ -70,7 +70,7 @@ public sealed class TreeCopier
                     Sys.Symlink(Sys.ReadLink(from), to);
                     break;
                 case FileStatus.S_IFCHR or FileStatus.S_IFBLK or FileStatus.S_IFIFO or FileStatus.S_IFSOCK:
-                    Sys.MakeNode(to, st.Type | 0600, st.RDevMajor, st.RDevMinor);
+                    Sys.MakeNode(to, st.Type | SnapshotStore.OwnerOnlyMode, st.RDevMajor, st.RDevMinor);
                     break;
                 default:
                     throw new HiveletException($"copy `{from}`: unknown file type {st.Type:x}");
@@ -82,7 +82,7 @@ public sealed class TreeCopier
     private void CopyFile(string from, string to, FileStatus st)
     {
         using var src = File.OpenHandle(from, FileMode.Open, FileAccess.Read);
-        using var dst = File.OpenHandle(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, 0600);
+        using var dst = File.OpenHandle(to, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         Files++;
         Bytes += (long)st.Size;
         if (st.Size == 0)

@@ -31,7 +31,7 @@ internal static class TreeRemover
 
     private static void MakeDirectoriesWritable(string directory)
     {
-        Sys.Chmod(directory, 0700);
+        Sys.Chmod(directory, SnapshotStore.PrivateMode);
         foreach (var child in Directory.EnumerateDirectories(directory))
         {
             if (Sys.TryLStat(child, out var st) == 0 && st.IsDirectory)
