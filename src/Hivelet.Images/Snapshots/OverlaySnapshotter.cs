@@ -172,10 +172,15 @@ public sealed class OverlaySnapshotter : ISnapshotter
     {
         foreach (var mount in MountTable.MountPointsUnder(dir))
         {
-            if (Sys.TryUnmount(mount, 0) == Errnos.EBUSY)
+            int errno = Sys.TryUnmount(mount, 0);
+            if (errno == Errnos.EBUSY)
             {
                 SnapshotsLog.UnmountBusy(_logger, mount);
                 Sys.Unmount(mount, Sys.MNT_DETACH);
+            }
+            else if (errno is not (0 or Errnos.EINVAL or Errnos.ENOENT))
+            {
+                throw new ErrnoException("umount", mount, errno);
             }
         }
         // meta.json first: a crash mid-delete leaves an incomplete directory that Repair finishes.

@@ -1,3 +1,4 @@
+using Hivelet.Errors;
 using Hivelet.Interop;
 
 namespace Hivelet.Images.Snapshots;
@@ -17,6 +18,10 @@ internal static class TreeRemover
             File.Delete(path);
             return;
         }
+        // A recursive delete would walk into a mount and destroy what is mounted there.
+        var mounts = MountTable.MountPointsUnder(path);
+        if (mounts.Count > 0)
+            throw new HiveletException($"delete `{path}`: `{mounts[0]}` is still mounted");
         try
         {
             Directory.Delete(path, recursive: true);

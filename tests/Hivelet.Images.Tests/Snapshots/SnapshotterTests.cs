@@ -246,6 +246,23 @@ public abstract class SnapshotterTests : IDisposable
     }
 
     [Fact]
+    public void RepairKeepsUnpacksInProgress()
+    {
+        if (Skip())
+            return;
+        var s = Create();
+        var l1 = Layer(s, null, "a1", p => Write(p, "a", "a"));
+        using var active = s.Prepare(l1);
+        Write(active.Path, "b", "b");
+        s.Repair();
+        Assert.Equal("b", File.ReadAllText(Path.Combine(active.Path, "b")));
+        active.Commit(Id("a2"));
+        Assert.True(s.Exists(Id("a2")));
+        active.Dispose();
+        AssertClean();
+    }
+
+    [Fact]
     public void DeepChainOf150LayersStacks()
     {
         if (Skip())
