@@ -105,6 +105,25 @@ public abstract class SnapshotterTests : IDisposable
     }
 
     [Fact]
+    public void LayerCanHardLinkAndChangeOwnershipOfParentFiles()
+    {
+        if (Skip())
+            return;
+        var s = Create();
+        var l1 = Layer(s, null, "hl1", p => Write(p, "bin/busybox", "bb"));
+        var l2 = Layer(s, l1, "hl2", p =>
+        {
+            Sys.Link(Path.Combine(p, "bin/busybox"), Path.Combine(p, "bin/sh"));
+            Sys.Chmod(Path.Combine(p, "bin/busybox"), 0x9ed); // 04755
+        });
+        using var view = s.Prepare(l2);
+        var bb = Sys.LStat(Path.Combine(view.Path, "bin/busybox"));
+        Assert.Equal(0x9edu, bb.Permissions);
+        Assert.Equal(bb.Inode, Sys.LStat(Path.Combine(view.Path, "bin/sh")).Inode);
+        Assert.Equal("bb", File.ReadAllText(Path.Combine(view.Path, "bin/sh")));
+    }
+
+    [Fact]
     public void RecreatedDirectoryHidesEverythingBelowIt()
     {
         if (Skip())
