@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Hivelet.Images.References;
+
+/// <summary>
+/// Where a reference's domain is reached: the API host (Docker Hub's domain is not its API host)
+/// and whether plain HTTP may be used for it.
+/// </summary>
+public static class RegistryHost
+{
+    public const string DockerHubApiHost = "registry-1.docker.io";
+
+    /// <summary>"docker.io" -> "registry-1.docker.io"; every other domain is its own API host.</summary>
+    public static string ApiHost(string domain) =>
+        domain is ImageReference.DockerHubDomain or "index.docker.io" ? DockerHubApiHost : domain;
+
+    /// <summary>
+    /// True for loopback registries (localhost, 127.0.0.0/8, ::1), which Docker has treated as
+    /// insecure without configuration since 1.3.2, and for domains listed in
+    /// <paramref name="insecureRegistries"/>. A list entry is a domain ("host" or "host:port",
+    /// case-insensitive) or an IP network in CIDR form ("10.0.0.0/8"), as in Docker's
+    /// insecure-registries setting.
+    /// </summary>
+    public static bool AllowsPlainHttp(string domain, IEnumerable<string>? insecureRegistries = null)
+    {
+        var (host, _) = SplitHostPort(domain);
+        var address = ParseAddress(host);
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ||
+            (address is not null && IPAddress.IsLoopback(address)))
+            return true;
+        if (insecureRegistries is null)
+            return false;
+
+        foreach (var entry in insecureRegistries)
+        {
+            var item = entry.Trim();
+            if (item.Length == 0)
+                continue;
+            if (item.Equals(domain, StringComparison.OrdinalIgnoreCase) ||
+                item.Equals(host, StringComparison.OrdinalIgnoreCase))
+                return true;
+            if (address is not null && item.Contains('/', StringComparison.Ordinal) &&
+                IPNetwork.TryParse(item, out var network) && network.Contains(address))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>"[::1]:5000" -> ("::1", 5000); "localhost" -> ("localhost", null).</summary>
+    public static (string Host, int? Port) SplitHostPort(string domain)
+    {
+        if (domain.StartsWith('['))
+        {
+            int close = domain.IndexOf(']', StringComparison.Ordinal);
+            if (close > 0)
+                return (domain[1..close], ParsePort(domain[(close + 1)..]));
+            return (domain, null);
+        }
+        int colon = domain.LastIndexOf(':');
+        return colon < 0 ? (domain, null) : (domain[..colon], ParsePort(domain[colon..]));
+    }
+
+    private static int? ParsePort(string suffix) =>
+        suffix.Length > 1 && suffix[0] == ':' &&
+        int.TryParse(suffix.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            ? port
+            : null;
+
+    private static IPAddress? ParseAddress(string host)
+    {
+        if (!IPAddress.TryParse(host, out var address))
+            return null;
+        // IPAddress also accepts forms such as "127.1"; a registry domain must be dotted-quad or IPv6.
+        if (address.AddressFamily == AddressFamily.InterNetwork && host.Count(c => c == '.') != 3)
+            return null;
+        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    }
+}
