@@ -19,9 +19,9 @@ public static class RegistryHost
     /// <summary>
     /// True for loopback registries (localhost, 127.0.0.0/8, ::1), which Docker has treated as
     /// insecure without configuration since 1.3.2, and for domains listed in
-    /// <paramref name="insecureRegistries"/>. A list entry is a domain ("host" or "host:port",
-    /// case-insensitive) or an IP network in CIDR form ("10.0.0.0/8"), as in Docker's
-    /// insecure-registries setting.
+    /// <paramref name="insecureRegistries"/>. As in Docker's insecure-registries setting, an entry is
+    /// a domain matched exactly, port included ("host:5000"), or an IP network in CIDR form
+    /// ("10.0.0.0/8"); unlike Docker, CIDR entries match only literal IP domains (no DNS lookup).
     /// </summary>
     public static bool AllowsPlainHttp(string domain, IEnumerable<string>? insecureRegistries = null)
     {
@@ -38,8 +38,7 @@ public static class RegistryHost
             var item = entry.Trim();
             if (item.Length == 0)
                 continue;
-            if (item.Equals(domain, StringComparison.OrdinalIgnoreCase) ||
-                item.Equals(host, StringComparison.OrdinalIgnoreCase))
+            if (item.Equals(domain, StringComparison.OrdinalIgnoreCase))
                 return true;
             if (address is not null && item.Contains('/', StringComparison.Ordinal) &&
                 IPNetwork.TryParse(item, out var network) && network.Contains(address))
