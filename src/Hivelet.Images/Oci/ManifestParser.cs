@@ -65,8 +65,10 @@ public static class ManifestParser
             throw Invalid(Config, "empty body");
 
         var probe = Deserialize(body, ManifestJsonContext.Default.ConfigProbe, Config);
-        if (probe.RootFs is not { ValueKind: JsonValueKind.Object })
+        if (probe.RootFs is not { ValueKind: JsonValueKind.Object } rootFs)
             throw Invalid(Config, "no rootfs object");
+        if (!rootFs.TryGetProperty("diff_ids", out var diffIds) || diffIds.ValueKind != JsonValueKind.Array)
+            throw Invalid(Config, "no rootfs.diff_ids array");
         var config = Deserialize(body, ManifestJsonContext.Default.ImageConfig, Config);
 
         if (string.IsNullOrEmpty(config.Os))
@@ -124,11 +126,9 @@ public static class ManifestParser
         var mediaType = embedded ?? (contentTypeKnown ? contentMediaType : null);
         if (mediaType is null)
         {
-            if (hasManifests)
-                return MediaTypes.OciIndex;
-            if (hasConfig)
-                return MediaTypes.OciManifest;
-            throw Invalid(Document, "neither an index (no \"manifests\") nor a manifest (no \"config\")");
+            if (!hasManifests && !hasConfig)
+                throw Invalid(Document, "neither an index (no \"manifests\") nor a manifest (no \"config\")");
+            mediaType = hasManifests ? MediaTypes.OciIndex : MediaTypes.OciManifest;
         }
         if (MediaTypes.IsIndex(mediaType))
         {
@@ -213,6 +213,10 @@ public static class ManifestParser
             cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
         if (cut >= 0)
             reason = reason[..cut];
+        // Keep .NET type names out of user-facing text; the position below says where the problem is.
+        int typeName = reason.IndexOf(" of type '", StringComparison.Ordinal);
+        if (typeName >= 0)
+            reason = reason[..typeName];
         if (reason.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
             reason = "a value has the wrong JSON type";
         var where = e.Path is { Length: > 0 } path ? $" at {path}" : "";

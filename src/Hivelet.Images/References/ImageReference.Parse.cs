@@ -104,7 +104,7 @@ public sealed partial record ImageReference
         {
             nameAndTag = value[..at];
             if (!OciDigest.TryParse(value[(at + 1)..], out var d, out var digestError))
-                return $"{ErrorPrefix}{digestError} in \"{value}\"";
+                return Fail(value, digestError ?? "invalid digest");
             digest = d;
         }
 
@@ -121,7 +121,7 @@ public sealed partial record ImageReference
             remainder = nameAndTag[(slash + 1)..];
             var domainError = CheckDomain(domain);
             if (domainError is not null)
-                return $"{ErrorPrefix}{domainError} in \"{value}\"";
+                return Fail(value, domainError);
             if (domain == LegacyDockerHubDomain)
                 domain = DockerHubDomain;
         }
@@ -134,8 +134,7 @@ public sealed partial record ImageReference
             tag = remainder[(colon + 1)..];
             remainder = remainder[..colon];
             if (!IsValidTag(tag))
-                return $"{ErrorPrefix}invalid tag \"{tag}\" in \"{value}\": " +
-                       $"want [A-Za-z0-9_][A-Za-z0-9_.-]{{0,{MaxTagLength - 1}}}";
+                return Fail(value, $"invalid tag \"{tag}\" (want [A-Za-z0-9_][A-Za-z0-9_.-]{{0,{MaxTagLength - 1}}})");
         }
 
         if (domain == DockerHubDomain && !remainder.Contains('/', StringComparison.Ordinal))
@@ -146,7 +145,7 @@ public sealed partial record ImageReference
 
         var pathError = CheckPath(remainder);
         if (pathError is not null)
-            return $"{ErrorPrefix}{pathError} in \"{value}\"";
+            return Fail(value, pathError);
 
         // distribution 2.8 (the Debian registry) counts the domain too; newer code only the path.
         int nameLength = domain.Length + 1 + remainder.Length;
@@ -157,6 +156,8 @@ public sealed partial record ImageReference
         repository = remainder;
         return null;
     }
+
+    private static string Fail(string value, string detail) => $"{ErrorPrefix}\"{value}\": {detail}";
 
     /// <summary>Docker's rule: the first component is a registry if it could not be a Hub user.</summary>
     private static bool LooksLikeDomain(string first) =>
