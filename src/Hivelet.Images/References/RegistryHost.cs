@@ -40,8 +40,7 @@ public static class RegistryHost
                 continue;
             if (item.Equals(domain, StringComparison.OrdinalIgnoreCase))
                 return true;
-            if (address is not null && item.Contains('/', StringComparison.Ordinal) &&
-                IPNetwork.TryParse(item, out var network) && network.Contains(address))
+            if (address is not null && InNetwork(address, item))
                 return true;
         }
         return false;
@@ -59,6 +58,34 @@ public static class RegistryHost
         }
         int colon = domain.LastIndexOf(':');
         return colon < 0 ? (domain, null) : (domain[..colon], ParsePort(domain[colon..]));
+    }
+
+    /// <summary>
+    /// CIDR membership that, like Go's net.ParseCIDR, ignores host bits in the entry
+    /// ("10.1.0.0/8" means 10.0.0.0/8), which .NET's IPNetwork refuses.
+    /// </summary>
+    private static bool InNetwork(IPAddress address, string cidr)
+    {
+        int slash = cidr.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0 ||
+            !IPAddress.TryParse(cidr.AsSpan(0, slash), out var network) ||
+            !int.TryParse(cidr.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int prefix))
+            return false;
+        if (network.IsIPv4MappedToIPv6)
+            network = network.MapToIPv4();
+        if (network.AddressFamily != address.AddressFamily)
+            return false;
+        var a = address.GetAddressBytes();
+        var n = network.GetAddressBytes();
+        if (prefix > a.Length * 8)
+            return false;
+        for (int bit = 0; bit < prefix; bit++)
+        {
+            int mask = 0x80 >> (bit % 8);
+            if ((a[bit / 8] & mask) != (n[bit / 8] & mask))
+                return false;
+        }
+        return true;
     }
 
     private static int? ParsePort(string suffix) =>

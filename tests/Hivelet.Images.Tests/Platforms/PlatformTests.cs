@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Hivelet.Errors;
 using Hivelet.Images.Oci;
 using Hivelet.Images.Platforms;

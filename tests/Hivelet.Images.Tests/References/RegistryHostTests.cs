@@ -38,9 +38,13 @@ public sealed class RegistryHostTests
     [InlineData("11.1.2.3:5000", false)]
     [InlineData("[fd00::5]:5000", true)]
     [InlineData("plain", true)]
+    [InlineData("192.168.7.9", true)]
+    [InlineData("192.168.8.9", false)]
+    [InlineData("172.16.0.1", false)]
     public void InsecureListMatchesDomainsAndNetworks(string domain, bool expected)
     {
-        string[] insecure = ["registry.lan:5000", "10.0.0.0/8", "fd00::/8", " plain ", ""];
+        // "192.168.7.1/24" has host bits set: Docker (Go's ParseCIDR) accepts it as 192.168.7.0/24.
+        string[] insecure = ["registry.lan:5000", "10.0.0.0/8", "fd00::/8", " plain ", "", "192.168.7.1/24", "172.16.0.0/99", "bad/8"];
         Assert.Equal(expected, RegistryHost.AllowsPlainHttp(domain, insecure));
     }
 
