@@ -16,6 +16,15 @@ public readonly record struct DirectoryEntry(string Name, byte Type)
 // expected failures (ENOENT, EEXIST) on the hot path of a layer unpack, where exceptions would cost.
 public static partial class Sys
 {
+    // File type bits of st_mode (same on every Linux architecture).
+    public const uint S_IFMT = Libc.S_IFMT;
+    public const uint S_IFIFO = Libc.S_IFIFO;
+    public const uint S_IFCHR = Libc.S_IFCHR;
+    public const uint S_IFDIR = Libc.S_IFDIR;
+    public const uint S_IFBLK = Libc.S_IFBLK;
+    public const uint S_IFREG = Libc.S_IFREG;
+    public const uint S_IFLNK = Libc.S_IFLNK;
+
     /// <summary>Opens a directory by absolute path (following symlinks: the caller chose it).</summary>
     public static SafeDirectoryHandle OpenDirectory(string path)
     {
