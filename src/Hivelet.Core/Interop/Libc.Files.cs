@@ -34,6 +34,7 @@ internal static partial class Libc
     public const uint STATX_TYPE = 0x1;
     public const uint STATX_MODE = 0x2;
     public const uint STATX_INO = 0x100;
+    public const uint STATX_BASIC_STATS = 0x7FF;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct open_how
@@ -61,6 +62,12 @@ internal static partial class Libc
         [FieldOffset(28)] public ushort stx_mode;
         [FieldOffset(32)] public ulong stx_ino;
         [FieldOffset(40)] public ulong stx_size;
+        [FieldOffset(64)] public long stx_atime_sec;
+        [FieldOffset(72)] public uint stx_atime_nsec;
+        [FieldOffset(112)] public long stx_mtime_sec;
+        [FieldOffset(120)] public uint stx_mtime_nsec;
+        [FieldOffset(128)] public uint stx_rdev_major;
+        [FieldOffset(132)] public uint stx_rdev_minor;
     }
 
     [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -12,6 +12,15 @@ public readonly record struct DirectoryEntry(string Name, byte Type)
     public const byte DT_UNKNOWN = 0;
 }
 
+/// <summary>What statx reports about a file (not following a final symlink).</summary>
+public readonly record struct FileStatus(
+    uint Mode, uint Uid, uint Gid, ulong Inode, uint Links, ulong Size,
+    long MtimeSeconds, uint MtimeNanoseconds, long AtimeSeconds, uint DeviceMajor, uint DeviceMinor)
+{
+    public uint Type => Mode & Sys.S_IFMT;
+    public uint Permissions => Mode & 0xFFF;
+}
+
 // Wrappers for the *at calls. The Try* forms return 0 or an errno because their callers branch on
 // expected failures (ENOENT, EEXIST) on the hot path of a layer unpack, where exceptions would cost.
 public static partial class Sys
@@ -149,6 +158,15 @@ public static partial class Sys
         mode = st.stx_mode;
         inode = st.stx_ino;
         return 0;
+    }
+
+    /// <summary>lstat by path through statx (fixed layout on every architecture).</summary>
+    public static unsafe FileStatus LStat(string path)
+    {
+        Libc.statx_t st;
+        Check(Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &st), "statx", path);
+        return new FileStatus(st.stx_mode, st.stx_uid, st.stx_gid, st.stx_ino, st.stx_nlink, st.stx_size,
+            st.stx_mtime_sec, st.stx_mtime_nsec, st.stx_atime_sec, st.stx_rdev_major, st.stx_rdev_minor);
     }
 
     public static void FChown(SafeHandle file, uint uid, uint gid, string subject) =>
