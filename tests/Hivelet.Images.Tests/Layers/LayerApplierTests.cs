@@ -97,6 +97,14 @@ public sealed class LayerApplierTests : IDisposable
     }
 
     [Fact]
+    public void WhiteoutSparesThisLayersOwnEntryAndDotSlashNamesWork()
+    {
+        Apply(new TestLayer().Dir("./").File("./x", "mine").Whiteout("./.wh.x").Dir("./d/").File("./d/y"));
+        Assert.Equal("mine", File.ReadAllText(_dir.InRoot("x")));
+        Assert.True(File.Exists(_dir.InRoot("d/y")));
+    }
+
+    [Fact]
     public void HardLinksShareTheInode()
     {
         Apply(new TestLayer().File("a", "same").HardLink("b", "a").HardLink("c/d", "./a"));
