@@ -116,6 +116,8 @@ public sealed class LayerApplierSafetyTests : IDisposable
 
         Apply(new TestLayer().File("etc/passwd", "root:x:0:0").HardLink("h3", "/etc/passwd"), openat2);
         Assert.Equal(Sys.LStat(_dir.InRoot("etc/passwd")).Inode, Sys.LStat(_dir.InRoot("h3")).Inode);
+        Apply(new TestLayer().Symlink("up", "/").HardLink("h4", "up/etc/passwd"), openat2);
+        Assert.Equal(3u, Sys.LStat(_dir.InRoot("etc/passwd")).Links);
     }
 
     [Theory]
