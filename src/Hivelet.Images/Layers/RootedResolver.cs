@@ -15,6 +15,9 @@ internal sealed class RootedResolver : IDisposable
 {
     private const int MaxSymlinks = 40;
 
+    // Probed once per process: the answer does not change, and the fallback is logged only once.
+    private static volatile bool _openat2Unavailable;
+
     private readonly SafeDirectoryHandle _root;
     private readonly ILogger _logger;
     private bool _useOpenat2;
@@ -24,7 +27,7 @@ internal sealed class RootedResolver : IDisposable
     public RootedResolver(SafeDirectoryHandle root, bool useOpenat2, ILogger logger)
     {
         _root = root;
-        _useOpenat2 = useOpenat2;
+        _useOpenat2 = useOpenat2 && !_openat2Unavailable;
         _logger = logger;
     }
 
@@ -71,7 +74,9 @@ internal sealed class RootedResolver : IDisposable
                 return dir;
             if (err is Errnos.ENOSYS or Errnos.EPERM)
             {
-                LayersLog.Openat2Unavailable(_logger, err);
+                if (!_openat2Unavailable)
+                    LayersLog.Openat2Unavailable(_logger, err);
+                _openat2Unavailable = true;
                 _useOpenat2 = false;
             }
             else if (err == Errnos.ENOENT && !create)
