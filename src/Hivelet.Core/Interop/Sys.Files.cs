@@ -12,15 +12,6 @@ public readonly record struct DirectoryEntry(string Name, byte Type)
     public const byte DT_UNKNOWN = 0;
 }
 
-/// <summary>What statx reports about a file (not following a final symlink).</summary>
-public readonly record struct FileStatus(
-    uint Mode, uint Uid, uint Gid, ulong Inode, uint Links, ulong Size,
-    long MtimeSeconds, uint MtimeNanoseconds, long AtimeSeconds, uint DeviceMajor, uint DeviceMinor)
-{
-    public uint Type => Mode & Sys.S_IFMT;
-    public uint Permissions => Mode & 0xFFF;
-}
-
 // Wrappers for the *at calls. The Try* forms return 0 or an errno because their callers branch on
 // expected failures (ENOENT, EEXIST) on the hot path of a layer unpack, where exceptions would cost.
 public static partial class Sys
@@ -161,14 +152,6 @@ public static partial class Sys
     }
 
     /// <summary>lstat by path through statx (fixed layout on every architecture).</summary>
-    public static unsafe FileStatus LStat(string path)
-    {
-        Libc.statx_t st;
-        Check(Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &st), "statx", path);
-        return new FileStatus(st.stx_mode, st.stx_uid, st.stx_gid, st.stx_ino, st.stx_nlink, st.stx_size,
-            st.stx_mtime_sec, st.stx_mtime_nsec, st.stx_atime_sec, st.stx_rdev_major, st.stx_rdev_minor);
-    }
-
     public static void FChown(SafeHandle file, uint uid, uint gid, string subject) =>
         Check(Libc.fchown((int)file.DangerousGetHandle(), uid, gid), "fchown", subject);
 
@@ -214,23 +197,6 @@ public static partial class Sys
     }
 
     /// <summary>The value of an xattr of <paramref name="path"/> (not following a symlink), or null when absent.</summary>
-    public static unsafe byte[]? LGetXattr(string path, string name)
-    {
-        var buf = new byte[65536];
-        fixed (byte* p = buf)
-        {
-            nint n = Libc.lgetxattr(path, name, p, (nuint)buf.Length);
-            if (n == -1)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == Errnos.ENODATA)
-                    return null;
-                throw new ErrnoException("lgetxattr", path, errno);
-            }
-            return buf.AsSpan(0, (int)n).ToArray();
-        }
-    }
-
     /// <summary>Lists a directory (without "." and "..") through getdents64, whose record layout is arch-independent.</summary>
     public static unsafe List<DirectoryEntry> ReadDirectory(SafeDirectoryHandle dir, string subject)
     {

@@ -96,7 +96,7 @@ public sealed class LayerApplierSafetyTests : IDisposable
         var e = Assert.Throws<InvalidInputException>(() => Apply(new TestLayer().HardLink("h", target), openat2));
         Assert.Contains("entry \"h\": hard link target", e.Message);
         Assert.Contains("outside the root", e.Message);
-        Assert.Equal(1u, Sys.LStat(Path.Combine(_dir.Outside, "keep")).Links);
+        Assert.Equal(1u, Sys.LStat(Path.Combine(_dir.Outside, "keep")).LinkCount);
         _dir.AssertOutsideUntouched();
     }
 
@@ -111,13 +111,13 @@ public sealed class LayerApplierSafetyTests : IDisposable
         var e2 = Assert.Throws<InvalidInputException>(() =>
             Apply(new TestLayer().Symlink("s", _dir.Outside).HardLink("h2", "s/keep"), openat2));
         Assert.Contains("entry \"h2\"", e2.Message);
-        Assert.Equal(1u, Sys.LStat(keep).Links);
+        Assert.Equal(1u, Sys.LStat(keep).LinkCount);
         _dir.AssertOutsideUntouched();
 
         Apply(new TestLayer().File("etc/passwd", "root:x:0:0").HardLink("h3", "/etc/passwd"), openat2);
         Assert.Equal(Sys.LStat(_dir.InRoot("etc/passwd")).Inode, Sys.LStat(_dir.InRoot("h3")).Inode);
         Apply(new TestLayer().Symlink("up", "/").HardLink("h4", "up/etc/passwd"), openat2);
-        Assert.Equal(3u, Sys.LStat(_dir.InRoot("etc/passwd")).Links);
+        Assert.Equal(3u, Sys.LStat(_dir.InRoot("etc/passwd")).LinkCount);
     }
 
     [Theory]

@@ -111,7 +111,7 @@ public sealed class LayerApplierTests : IDisposable
         var a = Sys.LStat(_dir.InRoot("a"));
         Assert.Equal(a.Inode, Sys.LStat(_dir.InRoot("b")).Inode);
         Assert.Equal(a.Inode, Sys.LStat(_dir.InRoot("c/d")).Inode);
-        Assert.Equal(3u, a.Links);
+        Assert.Equal(3u, a.LinkCount);
     }
 
     [Fact]
@@ -149,12 +149,12 @@ public sealed class LayerApplierTests : IDisposable
         Apply(new TestLayer().Dir("d").File("d/f", "x", tweak: e => e.ModifiedTime = fine).Symlink("d/l", "f")
             .File("old", "x", tweak: e => e.ModifiedTime = new DateTimeOffset(1960, 1, 1, 0, 0, 0, TimeSpan.Zero)));
         var d = Sys.LStat(_dir.InRoot("d"));
-        Assert.Equal(TestLayer.Mtime.ToUnixTimeSeconds(), d.MtimeSeconds);
+        Assert.Equal(TestLayer.Mtime.ToUnixTimeSeconds(), d.ModifySeconds);
         var f = Sys.LStat(_dir.InRoot("d/f"));
-        Assert.Equal(fine.ToUnixTimeSeconds(), f.MtimeSeconds);
-        Assert.Equal(123456700u, f.MtimeNanoseconds);
-        Assert.Equal(TestLayer.Mtime.ToUnixTimeSeconds(), Sys.LStat(_dir.InRoot("d/l")).MtimeSeconds);
-        Assert.Equal(0, Sys.LStat(_dir.InRoot("old")).MtimeSeconds);
+        Assert.Equal(fine.ToUnixTimeSeconds(), f.ModifySeconds);
+        Assert.Equal(123456700u, f.ModifyNanoseconds);
+        Assert.Equal(TestLayer.Mtime.ToUnixTimeSeconds(), Sys.LStat(_dir.InRoot("d/l")).ModifySeconds);
+        Assert.Equal(0, Sys.LStat(_dir.InRoot("old")).ModifySeconds);
     }
 
     [Fact]
