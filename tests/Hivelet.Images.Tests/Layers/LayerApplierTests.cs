@@ -222,9 +222,9 @@ public sealed class LayerApplierTests : IDisposable
         var fifo = Sys.LStat(_dir.InRoot("fifo"));
         Assert.Equal((Sys.S_IFIFO, 0x1A0u), (fifo.Type, fifo.Permissions));
         var dev = Sys.LStat(_dir.InRoot("null"));
-        Assert.Equal((Sys.S_IFCHR, 0x1B6u, 1u, 3u), (dev.Type, dev.Permissions, dev.DeviceMajor, dev.DeviceMinor));
+        Assert.Equal((Sys.S_IFCHR, 0x1B6u, 1u, 3u), (dev.Type, dev.Permissions, dev.RDevMajor, dev.RDevMinor));
         var blk = Sys.LStat(_dir.InRoot("blk"));
-        Assert.Equal((Sys.S_IFBLK, 259u, 70000u), (blk.Type, blk.DeviceMajor, blk.DeviceMinor));
+        Assert.Equal((Sys.S_IFBLK, 259u, 70000u), (blk.Type, blk.RDevMajor, blk.RDevMinor));
     }
 
     [Fact]
