@@ -52,10 +52,13 @@ public sealed class FileLock : IDisposable
         }
     }
 
-    /// <summary>True when some holder has the lock in a way that excludes an exclusive lock.</summary>
-    public static bool IsHeld(string path)
+    /// <summary>
+    /// True when someone holds the lock exclusively. Probes with a shared lock, which disturbs
+    /// other shared holders not at all and an exclusive taker only for an instant.
+    /// </summary>
+    public static bool IsHeldExclusively(string path)
     {
-        using var probe = TryAcquire(path, exclusive: true, TimeSpan.Zero);
+        using var probe = TryAcquire(path, exclusive: false, TimeSpan.Zero);
         return probe is null;
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Hivelet.Errors;
 using Hivelet.Images.Oci;
+using Hivelet.Interop;
 using Hivelet.IO;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,7 +13,7 @@ namespace Hivelet.Images.Content;
 /// <para>
 /// Concurrency: each ingest has an exclusive flock. A second writer of the same digest (another
 /// process or another writer in this one) waits up to <see cref="IngestLockWait"/> (default: not at
-/// all) and then gets a <see cref="StoreBusyException"/> ("already being written"); it never shares
+/// a second) and then gets a <see cref="StoreBusyException"/> ("already being written"); it never shares
 /// the partial file. Callers that pull in parallel should fetch each digest once, or retry after
 /// checking <see cref="Exists"/>.
 /// </para>
@@ -33,8 +34,12 @@ public sealed class LocalContentStore : IContentStore
 
     public StoreRoot Root => _root;
 
-    /// <summary>How long <see cref="OpenWriter"/> waits for a busy ingest before failing.</summary>
-    public TimeSpan IngestLockWait { get; init; } = TimeSpan.Zero;
+    /// <summary>
+    /// How long <see cref="OpenWriter"/> waits for a busy ingest before failing. Short by default:
+    /// long enough to ride out a <see cref="Repair"/> or <see cref="ListIngests"/> probing the lock,
+    /// too short to hide a real second writer.
+    /// </summary>
+    public TimeSpan IngestLockWait { get; init; } = TimeSpan.FromSeconds(1);
 
     public bool Exists(Digest digest) => File.Exists(_root.BlobPath(digest));
 
@@ -142,7 +147,7 @@ public sealed class LocalContentStore : IContentStore
                 ReadLong(Path.Combine(dir, Ingest.TotalFile)) ?? -1,
                 ReadTime(Path.Combine(dir, Ingest.StartedAtFile)),
                 data.Exists ? data.LastWriteTimeUtc : Directory.GetLastWriteTimeUtc(dir),
-                File.Exists(lockPath) && FileLock.IsHeld(lockPath)));
+                IsLocked(lockPath)));
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Digest.ToString(), b.Digest.ToString()));
         return result;
@@ -210,6 +215,18 @@ public sealed class LocalContentStore : IContentStore
         var report = new ContentRepairReport(temps, invalid, dead, kept, active);
         _logger.RepairDone(temps, invalid, dead, kept);
         return report;
+    }
+
+    private static bool IsLocked(string lockPath)
+    {
+        try
+        {
+            return File.Exists(lockPath) && FileLock.IsHeldExclusively(lockPath);
+        }
+        catch (ErrnoException e) when (e.Errno == Errnos.ENOENT)
+        {
+            return false; // removed by a committing writer while we looked
+        }
     }
 
     private string? DeadIngestReason(string dir)
