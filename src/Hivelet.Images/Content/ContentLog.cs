@@ -26,6 +26,9 @@ internal static partial class ContentLog
     [LoggerMessage(EventId = 1106, Level = LogLevel.Debug, Message = "Deleted blob {Digest}")]
     public static partial void BlobDeleted(this ILogger logger, string digest);
 
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Blob {Digest} committed, but removing its ingest failed: {Reason}")]
+    public static partial void IngestCleanupFailed(this ILogger logger, string digest, string reason);
+
     [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "Repair removed {Path}: {Reason}")]
     public static partial void RepairRemoved(this ILogger logger, string path, string reason);
 

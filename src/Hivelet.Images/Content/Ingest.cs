@@ -1,7 +1,6 @@
 using System.Globalization;
 using Hivelet.Images.Oci;
 using Hivelet.Interop;
-using Hivelet.IO;
 
 namespace Hivelet.Images.Content;
 
@@ -59,19 +58,22 @@ internal sealed class Ingest : IDisposable
         throw new StoreBusyException($"lock ingest {directory}: it keeps being removed under us");
     }
 
-    /// <summary>Writes ref, total and startedat; informative only, so losing them to a crash is harmless.</summary>
+    /// <summary>
+    /// Writes ref, total and startedat. They only inform (status listings); the data file and the
+    /// digest are the truth, so they are written plainly, without the fsyncs a flash card pays for.
+    /// </summary>
     public void WriteMetadata(Digest digest, long expectedSize)
     {
         var refPath = Path.Combine(Directory, RefFile);
         if (!File.Exists(refPath))
         {
-            AtomicFile.WriteAllText(Path.Combine(Directory, StartedAtFile), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-            AtomicFile.WriteAllText(refPath, digest.ToString());
+            File.WriteAllText(Path.Combine(Directory, StartedAtFile), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            File.WriteAllText(refPath, digest.ToString());
         }
         var totalPath = Path.Combine(Directory, TotalFile);
         var total = expectedSize.ToString(CultureInfo.InvariantCulture);
         if (!File.Exists(totalPath) || File.ReadAllText(totalPath) != total)
-            AtomicFile.WriteAllText(totalPath, total);
+            File.WriteAllText(totalPath, total);
     }
 
     /// <summary>Marks the lock dead and deletes the directory; the lock is released on dispose.</summary>

@@ -142,8 +142,15 @@ internal sealed class IngestWriter : IContentWriter
             Sys.FsyncDirectory(blobDir);
             _logger.BlobCommitted(Expected.ToString(), Offset);
         }
-        // A crash before this line leaves an ingest whose blob exists; Repair removes it.
-        _ingest.Remove();
+        try
+        {
+            _ingest.Remove();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The blob is published; a leftover ingest whose blob exists is what Repair removes.
+            _logger.IngestCleanupFailed(Expected.ToString(), e.Message);
+        }
         Finish();
     }
 

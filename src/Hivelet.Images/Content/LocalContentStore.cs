@@ -78,11 +78,15 @@ public sealed class LocalContentStore : IContentStore
 
     public void Put(Digest expected, ReadOnlySpan<byte> content)
     {
-        if (!expected.Matches(content))
+        _root.BlobPath(expected);
+        Digest actual;
+        using (var hasher = expected.CreateHasher())
         {
-            var actual = Digest.ComputeSha256(content);
-            throw new DigestMismatchException($"store blob {expected}: digest mismatch: content hashes to {(expected.Algorithm == Digest.Sha256 ? actual : "something else")}");
+            hasher.AppendData(content);
+            actual = expected.FromHasher(hasher);
         }
+        if (actual != expected)
+            throw new DigestMismatchException($"store blob {expected}: digest mismatch: content hashes to {actual}");
         if (Exists(expected))
             return;
         using var writer = OpenWriter(expected, content.Length);

@@ -129,6 +129,10 @@ public sealed class LocalContentStoreTests : IDisposable
             first.Write(data.AsSpan(0, 150_000));
         }
         Assert.False(Store.Exists(digest));
+        // The layout KilledWriter lays out by hand for the crash tests below.
+        Assert.Equal(["data", "lock", "ref", "startedat", "total"],
+            Directory.EnumerateFiles(_t.Root.IngestPath(digest)).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(0, new FileInfo(Path.Combine(_t.Root.IngestPath(digest), "lock")).Length);
 
         using (var second = Store.OpenWriter(digest, data.Length))
         {
