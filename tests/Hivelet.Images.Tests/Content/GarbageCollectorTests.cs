@@ -71,6 +71,25 @@ public sealed class GarbageCollectorTests : IDisposable
     }
 
     [Fact]
+    public void EveryPlatformOfAnIndexIsKeptNotOnlyTheRecordedOne()
+    {
+        var arm = AddImage("arm");
+        var amd = AddImage("amd");
+        var both = _t.Add(Bytes($$$"""
+            {"schemaVersion":2,"manifests":[
+             {"mediaType":"{{{MediaTypes.DockerManifest}}}","digest":"{{{arm.Manifest.Digest}}}","size":{{{arm.Manifest.Size}}}},
+             {"mediaType":"{{{MediaTypes.DockerManifest}}}","digest":"{{{amd.Manifest.Digest}}}","size":{{{amd.Manifest.Size}}}}]}
+            """), MediaTypes.DockerManifestList);
+        Record("docker.io/library/both:latest", arm with { Index = both });
+
+        var result = Gc().Collect(dryRun: false);
+
+        Assert.Equal(new HashSet<Digest> { arm.Index.ParsedDigest(), amd.Index.ParsedDigest() }, result.RemovedBlobs.ToHashSet());
+        Assert.Equal(All(arm with { Index = both }).Concat(All(amd).Skip(1)).ToHashSet(), _t.Content.List().ToHashSet());
+        Assert.Equal(ChainId.Compute(arm.DiffIds).Concat(ChainId.Compute(amd.DiffIds)).ToHashSet(), result.LiveChainIds.ToHashSet());
+    }
+
+    [Fact]
     public void DryRunReportsButDeletesNothing()
     {
         AddImage("garbage");
