@@ -7,10 +7,11 @@ namespace Hivelet.Images.Content;
 /// <summary>
 /// One ingest directory content/ingest/&lt;hex&gt;/ held under its exclusive lock.
 /// <para>
-/// The lock file lives inside the directory, so removing the directory unlinks a file that another
-/// process may already have opened and be about to lock. To make that safe, a remover first writes
-/// one byte into the lock file ("dead"); a locker that finds a non-empty lock file knows it locked a
-/// removed ingest and starts over. A live lock file is always empty.
+/// The lock file lives inside the directory, and removing the directory unlinks it while another
+/// locker may already have it open. So a locker, once it holds the lock, checks that the file at
+/// the path is still the one it locked (device and inode); if not, it starts over. Only the lock
+/// holder ever unlinks the lock file, so after that check the ingest is ours. A remover killed
+/// half-way leaves an ordinary, perhaps partial, ingest for the next locker.
 /// </para>
 /// </summary>
 internal sealed class Ingest : IDisposable
@@ -33,17 +34,19 @@ internal sealed class Ingest : IDisposable
 
     public string Directory { get; }
     public string DataPath => Path.Combine(Directory, DataFile);
+    private string LockPath => Path.Combine(Directory, LockFile);
 
     /// <summary>Locks the ingest directory, creating it; null when another writer holds it.</summary>
     public static Ingest? TryLock(string directory, TimeSpan wait)
     {
+        var lockPath = Path.Combine(directory, LockFile);
         for (int attempt = 0; attempt < MaxAttempts; attempt++)
         {
             StoreRoot.CreatePrivate(directory);
             FileLock? held;
             try
             {
-                held = FileLock.TryAcquire(Path.Combine(directory, LockFile), exclusive: true, wait);
+                held = FileLock.TryAcquire(lockPath, exclusive: true, wait);
             }
             catch (ErrnoException e) when (e.Errno == Errnos.ENOENT)
             {
@@ -51,9 +54,9 @@ internal sealed class Ingest : IDisposable
             }
             if (held is null)
                 return null;
-            if (RandomAccess.GetLength(held.Handle) == 0)
+            if (Sys.IsSameFile(held.Handle, lockPath))
                 return new Ingest(directory, held);
-            held.Dispose(); // a remover marked it dead after we opened it
+            held.Dispose(); // its remover unlinked it after we opened it
         }
         throw new StoreBusyException($"lock ingest {directory}: it keeps being removed under us");
     }
@@ -76,18 +79,29 @@ internal sealed class Ingest : IDisposable
             File.WriteAllText(totalPath, total);
     }
 
-    /// <summary>Marks the lock dead and deletes the directory; the lock is released on dispose.</summary>
+    /// <summary>Deletes the directory; the lock itself is released on dispose.</summary>
     public void Remove()
     {
-        RandomAccess.Write(_lock.Handle, "x"u8, 0);
-        foreach (var entry in System.IO.Directory.EnumerateFileSystemEntries(Directory))
+        // Everything but the lock first: while our lock file is linked, nobody else can create
+        // anything here. Then the lock file, then the directory unless a new locker got in.
+        foreach (var entry in System.IO.Directory.EnumerateFileSystemEntries(Directory).ToList())
         {
+            if (Path.GetFileName(entry) == LockFile)
+                continue;
             if (System.IO.Directory.Exists(entry) && !File.GetAttributes(entry).HasFlag(FileAttributes.ReparsePoint))
                 System.IO.Directory.Delete(entry, recursive: true);
             else
                 File.Delete(entry);
         }
-        System.IO.Directory.Delete(Directory);
+        File.Delete(LockPath);
+        try
+        {
+            System.IO.Directory.Delete(Directory);
+        }
+        catch (IOException) when (System.IO.Directory.Exists(Directory))
+        {
+            // A new writer created its lock file here after ours was unlinked: the directory is its.
+        }
     }
 
     public void Dispose() => _lock.Dispose();

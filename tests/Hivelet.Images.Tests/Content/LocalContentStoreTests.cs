@@ -132,7 +132,6 @@ public sealed class LocalContentStoreTests : IDisposable
         // The layout KilledWriter lays out by hand for the crash tests below.
         Assert.Equal(["data", "lock", "ref", "startedat", "total"],
             Directory.EnumerateFiles(_t.Root.IngestPath(digest)).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Equal(0, new FileInfo(Path.Combine(_t.Root.IngestPath(digest), "lock")).Length);
 
         using (var second = Store.OpenWriter(digest, data.Length))
         {
@@ -276,6 +275,52 @@ public sealed class LocalContentStoreTests : IDisposable
 
         Assert.True(Store.Verify(digest));
         Assert.Empty(Directory.EnumerateFileSystemEntries(_t.Root.IngestDir));
+    }
+
+    [Fact]
+    public void NeverTwoWritersForOneDigestWhileIngestsComeAndGo()
+    {
+        // Small blobs and many rounds make commits (which unlink the lock file) race with lockers.
+        var blobs = Enumerable.Range(0, 30).Select(i => TempStore.RandomBytes(100 + i, 100 + i)).ToList();
+        int holders = 0, maxHolders = 0;
+        void Pull()
+        {
+            foreach (var data in blobs)
+            {
+                var digest = Digest.ComputeSha256(data);
+                var deadline = DateTime.UtcNow.AddSeconds(20);
+                while (!Store.Exists(digest) && DateTime.UtcNow < deadline)
+                {
+                    try
+                    {
+                        using var w = Store.OpenWriter(digest, data.Length);
+                        int now = Interlocked.Increment(ref holders);
+                        InterlockedMax(ref maxHolders, now);
+                        w.Write(data.AsSpan((int)w.Offset));
+                        Interlocked.Decrement(ref holders);
+                        w.Commit();
+                    }
+                    catch (StoreBusyException)
+                    {
+                    }
+                }
+            }
+        }
+        var threads = Enumerable.Range(0, 4).Select(_ => new Thread(Pull)).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        Assert.Equal(1, maxHolders);
+        Assert.All(blobs, b => Assert.True(Store.Verify(Digest.ComputeSha256(b))));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_t.Root.IngestDir));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
     }
 
     [Fact]
