@@ -54,11 +54,12 @@ public sealed class StoreRoot
     public string ImageRecordPath(string name) =>
         System.IO.Path.Combine(ImagesDir, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name))) + ".json");
 
-    /// <summary>Creates the root (mode 0700, state is private) and the directories this area uses.</summary>
+    /// <summary>Creates the root (mode 0700, state is private) and the directories the store uses.</summary>
     public void EnsureCreated()
     {
+        // Only a root we create gets 0700: chmod-ing an existing one could hit a shared directory
+        // someone passed as --root (/tmp, a home directory).
         CreatePrivate(Root);
-        UnixModes.Set(Root, UnixModes.PrivateDir);
         foreach (var dir in new[] { ContentDir, BlobsDir, BlobAlgorithmDir(Digest.Sha256), IngestDir, ImagesDir, TmpDir })
             CreatePrivate(dir);
     }

@@ -18,13 +18,6 @@ internal static class UnixModes
         Directory.CreateDirectory(path, PrivateDir);
     }
 
-    public static void Set(string path, UnixFileMode mode)
-    {
-        if (OperatingSystem.IsWindows())
-            throw new PlatformNotSupportedException(LinuxOnly);
-        File.SetUnixFileMode(path, mode);
-    }
-
     public static void Set(Microsoft.Win32.SafeHandles.SafeFileHandle handle, UnixFileMode mode)
     {
         if (OperatingSystem.IsWindows())

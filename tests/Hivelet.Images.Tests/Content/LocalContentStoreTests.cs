@@ -68,6 +68,17 @@ public sealed class LocalContentStoreTests : IDisposable
     }
 
     [Fact]
+    public void AnExistingRootKeepsItsMode()
+    {
+        var shared = Path.Combine(_t.Dir, "shared");
+        Directory.CreateDirectory(shared, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        var mode = File.GetUnixFileMode(shared);
+        _ = new LocalContentStore(new StoreRoot(shared));
+        Assert.Equal(mode, File.GetUnixFileMode(shared));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(shared, "content")));
+    }
+
+    [Fact]
     public void PutWithWrongDigestLeavesNothing()
     {
         var claimed = Digest.ComputeSha256("the real thing"u8);
