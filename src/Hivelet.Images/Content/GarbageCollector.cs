@@ -72,14 +72,30 @@ public sealed class GarbageCollector
         var removedSnapshots = new List<Digest>();
         if (_snapshotter is not null)
         {
-            foreach (var chain in _snapshotter.List().ToList())
+            // A snapshot cannot go while a child builds on it, so dead chains go top-down: each pass
+            // removes what nothing stands on, until a pass makes no progress. What is left is in use
+            // (a container on it) and stays.
+            var dead = _snapshotter.List().Where(c => !walk.ChainIds.Contains(c)).ToList();
+            bool progress = true;
+            while (dead.Count > 0 && progress)
             {
-                if (walk.ChainIds.Contains(chain))
-                    continue;
-                if (dryRun || _snapshotter.Remove(chain))
+                progress = false;
+                foreach (var chain in dead.ToList())
                 {
-                    removedSnapshots.Add(chain);
-                    _logger.GcSnapshotRemoved(chain.ToString());
+                    try
+                    {
+                        if (dryRun || _snapshotter.Remove(chain))
+                        {
+                            removedSnapshots.Add(chain);
+                            _logger.GcSnapshotRemoved(chain.ToString());
+                        }
+                        dead.Remove(chain);
+                        progress = true;
+                    }
+                    catch (SnapshotInUseException)
+                    {
+                        // Retried in the next pass, after its children are gone.
+                    }
                 }
             }
         }
