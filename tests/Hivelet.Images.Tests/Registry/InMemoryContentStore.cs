@@ -36,7 +36,7 @@ public sealed class InMemoryContentStore : IContentStore
 
     private sealed class Writer(InMemoryContentStore store, Digest expected, long expectedSize, byte[] partial) : IContentWriter
     {
-        private readonly MemoryStream _data = new(partial.ToArray()) { Position = partial.Length };
+        private readonly MemoryStream _data = Start(partial);
 
         public Digest Expected => expected;
         public long ExpectedSize => expectedSize;
@@ -68,5 +68,12 @@ public sealed class InMemoryContentStore : IContentStore
         }
 
         public void Dispose() => _data.Dispose();
+
+        private static MemoryStream Start(byte[] partial)
+        {
+            var m = new MemoryStream();
+            m.Write(partial);
+            return m;
+        }
     }
 }
