@@ -49,7 +49,24 @@ internal sealed class RegistryTransport
             throw Unreachable(request.RequestUri!, e);
         }
         RegistryLog.Response(_logger, request.Method.Method, Redact(request.RequestUri!), (int)response.StatusCode);
+        LogWarnings(request.RequestUri!, response);
         return response;
+    }
+
+    /// <summary>OCI "Warning: 299 - \"text\"" headers are for people: shown, never acted on.</summary>
+    private void LogWarnings(Uri uri, HttpResponseMessage response)
+    {
+        if (!response.Headers.NonValidated.TryGetValues("Warning", out var values))
+            return;
+        int total = 0;
+        foreach (var value in values)
+        {
+            total += value.Length;
+            if (total > 4096)
+                break;
+            if (value.StartsWith("299 ", StringComparison.Ordinal))
+                RegistryLog.RegistryWarning(_logger, uri.Authority, value[4..].Trim());
+        }
     }
 
     /// <summary>"registry 127.0.0.1:5999 is not reachable: Connection refused".</summary>

@@ -80,6 +80,21 @@ public sealed class CredentialStoreTests : IDisposable
     }
 
     [Fact]
+    public void DockerConfigEnvironmentVariableNamesTheDirectory()
+    {
+        var old = Environment.GetEnvironmentVariable("DOCKER_CONFIG");
+        try
+        {
+            Environment.SetEnvironmentVariable("DOCKER_CONFIG", _dir.Path);
+            Assert.Equal(_dir.Combine("config.json"), DockerConfigCredentials.DefaultPath());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("DOCKER_CONFIG", old);
+        }
+    }
+
+    [Fact]
     public void MissingDockerConfigMeansNoCredentials() =>
         Assert.Null(new DockerConfigCredentials(_dir.Combine("nope/config.json")).Get("docker.io"));
 

@@ -31,6 +31,9 @@ internal sealed class BearerRegistry : IDisposable
 
     public List<TestRequest> TokenRequests { get; } = [];
 
+    /// <summary>How long the token endpoint takes, to make concurrent callers overlap.</summary>
+    public TimeSpan TokenDelay { get; set; }
+
     public void RevokeAll()
     {
         lock (_lock)
@@ -41,6 +44,7 @@ internal sealed class BearerRegistry : IDisposable
     {
         if (r.Path == "/token")
         {
+            Thread.Sleep(TokenDelay);
             lock (_lock)
             {
                 TokenRequests.Add(r);
@@ -104,6 +108,42 @@ public sealed class RegistryAuthTests
         Assert.Null(tokenRequest.Header("Authorization"));
         // One 401 to learn the challenge, then every request carries the token up front.
         Assert.Equal(3, reg.Server.Requests.Count(r => r.Path.Contains("/manifests/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsShareOneTokenFetch()
+    {
+        using var reg = new BearerRegistry { TokenDelay = TimeSpan.FromMilliseconds(300) };
+        using var factory = new RegistryClientFactory(null, FastOptions());
+        var client = factory.Get(reg.Server.Authority);
+        await client.PingAsync();
+        var pingTokens = reg.TokenRequests.Count;
+
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => client.GetManifestAsync(Repo, $"t{i}")));
+
+        Assert.Equal(pingTokens + 1, reg.TokenRequests.Count);
+    }
+
+    [Fact]
+    public async Task NoSecretReachesTheLog()
+    {
+        using var reg = new BearerRegistry { RequiredBasic = "alice:s3cret-pw" };
+        var creds = new MemoryCredentials();
+        creds.Store(reg.Server.Authority, new RegistryCredential("alice", "s3cret-pw"));
+        var log = new ListLogger();
+        using var factory = new RegistryClientFactory(creds, FastOptions(), log);
+
+        await factory.Get(reg.Server.Authority).GetManifestAsync(Repo, "latest");
+        reg.RevokeAll();
+        await factory.Get(reg.Server.Authority).GetManifestAsync(Repo, "latest");
+
+        Assert.NotEmpty(log.Lines);
+        Assert.All(log.Lines, l =>
+        {
+            Assert.DoesNotContain("s3cret-pw", l, StringComparison.Ordinal);
+            Assert.DoesNotContain("tok-", l, StringComparison.Ordinal);
+            Assert.DoesNotContain(Convert.ToBase64String("alice:s3cret-pw"u8.ToArray()), l, StringComparison.Ordinal);
+        });
     }
 
     [Fact]
@@ -312,5 +352,22 @@ public sealed class RegistryAuthTests
             Assert.Contains("refresh_token=refresh-123", form, StringComparison.Ordinal);
             Assert.Contains("scope=repository%3Alab%2Fx%3Apull", form, StringComparison.Ordinal);
         }
+    }
+}
+
+/// <summary>Collects formatted log lines at every level.</summary>
+internal sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<RegistryClient>
+{
+    public List<string> Lines { get; } = [];
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId,
+        TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (Lines)
+            Lines.Add($"{eventId.Id} {formatter(state, exception)} {exception}");
     }
 }
