@@ -21,30 +21,24 @@ public sealed partial class RegistryClient
     {
         ValidateRepository(repository);
         ValidateReference(tagOrDigest);
-        var subject = Subject("pull", repository, tagOrDigest);
-        return WithRetriesAsync(subject, async () =>
-        {
-            using var response = await SendFollowingRedirectsAsync(HttpMethod.Get, ManifestUri(repository, tagOrDigest),
-                [Scopes.Pull(repository)], r => r.Headers.Accept.ParseAdd(MediaTypes.ManifestAccept), ct)
-                .ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
-                throw await Error(response, ct).ConfigureAwait(false);
-            if (response.Content.Headers.ContentLength > MaxManifestSize)
-                throw new RegistryException($"manifest is larger than {MaxManifestSize} bytes");
-            byte[] body;
-            try
-            {
-                body = await RegistryErrors.ReadCappedAsync(response.Content, MaxManifestSize + 1, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException)
-            {
-                throw new RegistryException($"reading manifest: {e.Message}", isTransient: true, inner: e);
-            }
-            if (body.Length > MaxManifestSize)
-                throw new RegistryException($"manifest is larger than {MaxManifestSize} bytes");
-            var digest = VerifyManifestDigest(body, tagOrDigest, response.Headers);
-            return new ManifestResponse(body, ManifestMediaType(body, response), digest);
-        }, ct);
+        return WithRetriesAsync(Subject("pull", repository, tagOrDigest),
+            () => GetManifestOnceAsync(repository, tagOrDigest, ct), ct);
+    }
+
+    private async Task<ManifestResponse> GetManifestOnceAsync(string repository, string tagOrDigest, CancellationToken ct)
+    {
+        using var response = await SendFollowingRedirectsAsync(HttpMethod.Get, ManifestUri(repository, tagOrDigest),
+            [Scopes.Pull(repository)], r => r.Headers.Accept.ParseAdd(MediaTypes.ManifestAccept), ct)
+            .ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw await Error(response, ct).ConfigureAwait(false);
+        if (response.Content.Headers.ContentLength > MaxManifestSize)
+            throw new RegistryException($"manifest is larger than {MaxManifestSize} bytes");
+        var body = await ReadBodyAsync(response, MaxManifestSize + 1, "manifest", ct).ConfigureAwait(false);
+        if (body.Length > MaxManifestSize)
+            throw new RegistryException($"manifest is larger than {MaxManifestSize} bytes");
+        var digest = VerifyManifestDigest(body, tagOrDigest, response.Headers);
+        return new ManifestResponse(body, ManifestMediaType(body, response), digest);
     }
 
     /// <summary>
@@ -82,7 +76,7 @@ public sealed partial class RegistryClient
             }
             try
             {
-                return (await GetManifestAsync(repository, tagOrDigest, ct).ConfigureAwait(false)).ToDescriptor();
+                return (await GetManifestOnceAsync(repository, tagOrDigest, ct).ConfigureAwait(false)).ToDescriptor();
             }
             catch (RegistryException e) when (e.StatusCode == HttpStatusCode.NotFound)
             {

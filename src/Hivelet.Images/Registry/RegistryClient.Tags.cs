@@ -30,7 +30,7 @@ public sealed partial class RegistryClient
                     [Scopes.Pull(repository)], null, ct).ConfigureAwait(false);
                 if (response.StatusCode != HttpStatusCode.OK)
                     throw await Error(response, ct).ConfigureAwait(false);
-                var body = await RegistryErrors.ReadCappedAsync(response.Content, MaxTagPageBytes, ct).ConfigureAwait(false);
+                var body = await ReadBodyAsync(response, MaxTagPageBytes, "tag list", ct).ConfigureAwait(false);
                 TagList? list;
                 try
                 {

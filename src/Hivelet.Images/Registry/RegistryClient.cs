@@ -159,6 +159,26 @@ public sealed partial class RegistryClient
         return backoff < _options.MaxBackoff ? backoff : _options.MaxBackoff;
     }
 
+    /// <summary>A small body (manifest, tag list) read whole, within the request timeout.</summary>
+    internal async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, int cap, string what, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.RequestTimeout);
+        try
+        {
+            return await RegistryErrors.ReadCappedAsync(response.Content, cap, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new RegistryException($"reading {what}: no complete answer within {_options.RequestTimeout.TotalSeconds:0}s",
+                isTransient: true);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            throw new RegistryException($"reading {what}: {e.Message}", isTransient: true, inner: e);
+        }
+    }
+
     internal Task<RegistryException> Error(HttpResponseMessage response, CancellationToken ct) =>
         RegistryErrors.FromResponseAsync(response, _options.TimeProvider, ct);
 

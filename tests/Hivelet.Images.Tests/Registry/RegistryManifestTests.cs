@@ -124,6 +124,25 @@ public sealed class RegistryManifestTests
     }
 
     [Fact]
+    public async Task StalledOrDroppedManifestBodyIsRetried()
+    {
+        int calls = 0;
+        using var server = new TestHttpServer(_ => Interlocked.Increment(ref calls) switch
+        {
+            1 => new TestResponse { Body = Manifest, StallAfter = 10, Headers = [new("Content-Type", MediaTypes.OciManifest)] },
+            2 => new TestResponse { Body = Manifest, DropAfter = 10, Headers = [new("Content-Type", MediaTypes.OciManifest)] },
+            _ => ManifestResponse(),
+        });
+        var options = new RegistryClientOptions { RequestTimeout = TimeSpan.FromMilliseconds(400), InitialBackoff = TimeSpan.FromMilliseconds(5) };
+        using var factory = new RegistryClientFactory(null, options);
+
+        var m = await factory.Get(server.Authority).GetManifestAsync(Repo, "latest");
+
+        Assert.Equal(ManifestDigest, m.Digest);
+        Assert.Equal(3, server.Requests.Count);
+    }
+
+    [Fact]
     public async Task HeadGivesTheDescriptorOrNull()
     {
         using var server = new TestHttpServer(r => r.Path.EndsWith("/missing", StringComparison.Ordinal)
