@@ -69,7 +69,8 @@ internal sealed class RegistryTransport
         }
     }
 
-    /// <summary>"registry 127.0.0.1:5999 is not reachable: Connection refused".</summary>
+    /// <summary>"registry 127.0.0.1:5999 is not reachable: Connection refused", or "... failed to answer: ..."
+    /// when the connection broke after it was made.</summary>
     internal static RegistryException Unreachable(Uri uri, Exception e)
     {
         var socket = FindInner<SocketException>(e);
@@ -79,7 +80,10 @@ internal sealed class RegistryTransport
             or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.NoData)
             && e is not HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError
                 or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError };
-        return new RegistryException($"registry {uri.Authority} is not reachable: {cause}", isTransient: transient, inner: e);
+        bool connecting = e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError
+            or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError };
+        var what = connecting ? "is not reachable" : "failed to answer";
+        return new RegistryException($"registry {uri.Authority} {what}: {cause}", isTransient: transient, inner: e);
     }
 
     /// <summary>A URL for logs: no query, which may carry signatures of pre-signed storage URLs.</summary>

@@ -209,6 +209,36 @@ public sealed class RegistryAuthTests
     }
 
     [Fact]
+    public async Task ScopesNamedInTheChallengeAreAddedToTheTokenRequest()
+    {
+        TestHttpServer server = null!;
+        var tokenScopes = new List<List<string>>();
+        server = new TestHttpServer(r =>
+        {
+            if (r.Path == "/token")
+            {
+                lock (tokenScopes)
+                    tokenScopes.Add(r.QueryValues("scope"));
+                return TestResponse.Json(200, "{\"token\":\"wide\"}");
+            }
+            if (r.Method == "PUT")
+                return r.Header("Authorization") == "Bearer wide"
+                    ? TestResponse.Of(201)
+                    : TestResponse.Json(401, "{}", ("WWW-Authenticate",
+                        $"Bearer realm=\"{server.BaseUrl}/token\",service=\"lab\",scope=\"repository:lab/x:pull,push repository:lab/up:pull\",error=\"insufficient_scope\""));
+            return TestResponse.Of(500);
+        });
+        using (server)
+        {
+            using var factory = new RegistryClientFactory(null, FastOptions());
+
+            await factory.Get(server.Authority).PutManifestAsync(Repo, "v1", Manifest, Oci.MediaTypes.OciManifest);
+
+            Assert.Equal(["repository:lab/up:pull", "repository:lab/x:pull,push"], Assert.Single(tokenScopes));
+        }
+    }
+
+    [Fact]
     public async Task CredentialsGoToATokenRealmOnTheRegistryHost()
     {
         using var reg = new BearerRegistry { RequiredBasic = "alice:s3cret" };
