@@ -202,7 +202,7 @@ public sealed class RegistryAuthTests
         using var factory = new RegistryClientFactory(null, FastOptions());
         var client = factory.Get(reg.Server.Authority);
 
-        var digest = await client.PutManifestAsync(Repo, "latest", Manifest, Oci.MediaTypes.OciManifest);
+        var digest = await client.PutManifestAsync(Repo, "latest", Manifest, Hivelet.Images.Oci.MediaTypes.OciManifest);
 
         Assert.Equal(ManifestDigest, digest);
         Assert.Contains(reg.TokenRequests, t => t.QueryValues("scope").SequenceEqual([$"repository:{Repo}:pull,push"]));
@@ -232,7 +232,7 @@ public sealed class RegistryAuthTests
         {
             using var factory = new RegistryClientFactory(null, FastOptions());
 
-            await factory.Get(server.Authority).PutManifestAsync(Repo, "v1", Manifest, Oci.MediaTypes.OciManifest);
+            await factory.Get(server.Authority).PutManifestAsync(Repo, "v1", Manifest, Hivelet.Images.Oci.MediaTypes.OciManifest);
 
             Assert.Equal(["repository:lab/up:pull", "repository:lab/x:pull,push"], Assert.Single(tokenScopes));
         }
