@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Hivelet.Images.Registry;
+
+/// <summary>
+/// One HTTP exchange with timeouts, nothing more: no auth, no redirects, no retries. Network
+/// failures become <see cref="RegistryException"/>s that say whether a retry may help.
+/// </summary>
+internal sealed class RegistryTransport
+{
+    private readonly HttpClient _http;
+    private readonly RegistryClientOptions _options;
+    private readonly ILogger _logger;
+
+    public RegistryTransport(HttpClient http, RegistryClientOptions options, ILogger logger)
+    {
+        _http = http;
+        _options = options;
+        _logger = logger;
+    }
+
+    public RegistryClientOptions Options => _options;
+
+    public ILogger Logger => _logger;
+
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion,
+        CancellationToken ct)
+    {
+        request.Headers.UserAgent.Add(new ProductInfoHeaderValue(_options.UserAgent, null));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.RequestTimeout);
+        HttpResponseMessage response;
+        try
+        {
+            // With ResponseHeadersRead the token only covers the headers; body reads have their own.
+            response = await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new RegistryException(
+                $"registry {request.RequestUri!.Authority} did not answer within {_options.RequestTimeout.TotalSeconds:0}s",
+                isTransient: true);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(request.RequestUri!, e);
+        }
+        RegistryLog.Response(_logger, request.Method.Method, Redact(request.RequestUri!), (int)response.StatusCode);
+        return response;
+    }
+
+    /// <summary>"registry 127.0.0.1:5999 is not reachable: Connection refused".</summary>
+    internal static RegistryException Unreachable(Uri uri, Exception e)
+    {
+        var socket = FindInner<SocketException>(e);
+        var cause = socket?.Message ?? Innermost(e).Message;
+        // Refused, unknown host, no route: the next attempt will fail the same way, so fail now.
+        bool transient = socket?.SocketErrorCode is not (SocketError.ConnectionRefused or SocketError.HostNotFound
+            or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.NoData)
+            && e is not HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError
+                or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError };
+        return new RegistryException($"registry {uri.Authority} is not reachable: {cause}", isTransient: transient, inner: e);
+    }
+
+    /// <summary>A URL for logs: no query, which may carry signatures of pre-signed storage URLs.</summary>
+    internal static string Redact(Uri uri) => uri.GetLeftPart(UriPartial.Path);
+
+    internal static T? FindInner<T>(Exception e) where T : Exception
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is T t)
+                return t;
+        }
+        return null;
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+            e = e.InnerException;
+        return e;
+    }
+
+    internal static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently
+        or HttpStatusCode.Found or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect
+        or HttpStatusCode.PermanentRedirect;
+}
