@@ -13,7 +13,10 @@ internal static partial class Libc
 
     public const int O_RDONLY = 0x0;
     public const int O_CLOEXEC = 0x80000;
-    public const int O_NOFOLLOW = 0x20000;
+    // O_NOFOLLOW differs too: 0x20000 on x86 is O_LARGEFILE on arm/arm64, where O_NOFOLLOW is 0x8000.
+    public static readonly int O_NOFOLLOW =
+        RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm or Architecture.Armv6
+            ? 0x8000 : 0x20000;
     public const int O_PATH = 0x200000;
     // O_DIRECTORY differs between architectures: 0x10000 on x86, 0x4000 on arm/arm64.
     public static readonly int O_DIRECTORY =
