@@ -21,8 +21,15 @@ public interface ISnapshotter
     /// </summary>
     IActiveSnapshot Prepare(Digest? parent);
 
-    /// <summary>Creates a container root file system on top of <paramref name="top"/>.</summary>
+    /// <summary>
+    /// Creates a container root file system on top of <paramref name="top"/>. It persists until
+    /// <see cref="RemoveContainer"/> (disposing the handle keeps it; calling again after a reboot mounts
+    /// it again with its changes).
+    /// </summary>
     IActiveSnapshot PrepareContainer(string containerId, Digest? top);
+
+    /// <summary>Unmounts and deletes a container's root file system; false when there is none.</summary>
+    bool RemoveContainer(string containerId);
 
     bool Remove(Digest chainId);
 

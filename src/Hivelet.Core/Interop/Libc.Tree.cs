@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+
+namespace Hivelet.Interop;
+
+internal static partial class Libc
+{
+    /// <summary>
+    /// Path-based metadata calls for copying and inspecting whole trees (the copy snapshotter).
+    /// Only fixed-layout structs: statx instead of struct stat, whose layout differs per architecture.
+    /// Needs glibc 2.33+ (mknodat as a real symbol).
+    /// </summary>
+    internal static partial class Tree
+    {
+        public const int AT_FDCWD = -100;
+        public const int AT_SYMLINK_NOFOLLOW = 0x100;
+        public const uint STATX_BASIC_STATS = 0x7ff;
+        public const uint RENAME_NOREPLACE = 0x1;
+        // _IOW(0x94, 9, int): the same encoding on x86, arm and arm64.
+        public const nuint FICLONE = 0x40049409;
+
+        [StructLayout(LayoutKind.Sequential)]
+        public struct statx_timestamp
+        {
+            public long tv_sec;
+            public uint tv_nsec;
+            public int __reserved;
+        }
+
+        /// <summary>struct statx (linux/stat.h): 256 bytes on every architecture.</summary>
+        [StructLayout(LayoutKind.Sequential, Size = 256)]
+        public struct statx_buf
+        {
+            public uint stx_mask;
+            public uint stx_blksize;
+            public ulong stx_attributes;
+            public uint stx_nlink;
+            public uint stx_uid;
+            public uint stx_gid;
+            public ushort stx_mode;
+            public ushort __spare0;
+            public ulong stx_ino;
+            public ulong stx_size;
+            public ulong stx_blocks;
+            public ulong stx_attributes_mask;
+            public statx_timestamp stx_atime;
+            public statx_timestamp stx_btime;
+            public statx_timestamp stx_ctime;
+            public statx_timestamp stx_mtime;
+            public uint stx_rdev_major;
+            public uint stx_rdev_minor;
+            public uint stx_dev_major;
+            public uint stx_dev_minor;
+        }
+
+        /// <summary>struct timespec_t: time_t and long are both the native word (32-bit on arm).</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        public struct timespec_t
+        {
+            public nint tv_sec;
+            public nint tv_nsec;
+        }
+
+        [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static unsafe partial int statx(int dirfd, string pathname, int flags, uint mask, statx_buf* statxbuf);
+
+        [LibraryImport(Name, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int mkdir(string pathname, uint mode);
+
+        [LibraryImport(Name, EntryPoint = "mknodat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int mknodat(int dirfd, string pathname, uint mode, ulong dev);
+
+        [LibraryImport(Name, EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int lchown(string pathname, uint owner, uint group);
+
+        [LibraryImport(Name, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int chmod(string pathname, uint mode);
+
+        [LibraryImport(Name, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int link(string oldpath, string newpath);
+
+        [LibraryImport(Name, EntryPoint = "symlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int symlink(string target, string linkpath);
+
+        [LibraryImport(Name, EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static unsafe partial nint readlink(string pathname, byte* buf, nuint bufsiz);
+
+        [LibraryImport(Name, EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
+
+        [LibraryImport(Name, EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static unsafe partial int utimensat(int dirfd, string pathname, timespec_t* times, int flags);
+
+        [LibraryImport(Name, EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static unsafe partial int lsetxattr(string path, string name, byte* value, nuint size, int flags);
+
+        [LibraryImport(Name, EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static unsafe partial nint lgetxattr(string path, string name, byte* value, nuint size);
+
+        [LibraryImport(Name, EntryPoint = "llistxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static unsafe partial nint llistxattr(string path, byte* list, nuint size);
+
+        [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
+        internal static partial int ioctl(int fd, nuint request, int arg);
+
+        [LibraryImport(Name, EntryPoint = "copy_file_range", SetLastError = true)]
+        internal static unsafe partial nint copy_file_range(int fdIn, long* offIn, int fdOut, long* offOut, nuint len, uint flags);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text;
+using Hivelet.Errors;
+using Hivelet.Interop;
+
+namespace Hivelet.Images.Snapshots;
+
+/// <summary>
+/// Builds and performs overlay mounts. Legacy mount(2) data must fit in one page (4096 bytes with the
+/// terminating NUL), so lower layers are named by short relative links ("l/abcd1234", 11 bytes each
+/// with the separator) and the mount runs on a worker whose working directory is the snapshot root.
+/// That bounds a chain at <see cref="MaxDepth"/> layers, below the kernel's own 500 (OVL_MAX_STACK)
+/// and above Docker's 125.
+/// </summary>
+internal static class OverlayMount
+{
+    /// <summary>The deepest chain of committed layers that can sit below one overlay mount.</summary>
+    public const int MaxDepth = 300;
+
+    public const int PageLimit = 4095;
+
+    private const string IndexParameter = "/sys/module/overlay/parameters/index";
+    private const string ModuleDirectory = "/sys/module/overlay";
+
+    /// <summary>
+    /// "lowerdir=l/a:l/b,upperdir=..,workdir=..[,index=off]". Lowers are nearest first (the kernel
+    /// stacks from the rightmost up). Without upper/work the mount is read-only.
+    /// </summary>
+    public static string Options(IReadOnlyList<string> lowers, string? upper, string? work, bool indexOff)
+    {
+        var sb = new StringBuilder("lowerdir=");
+        sb.AppendJoin(':', lowers);
+        if (upper is not null)
+            sb.Append(",upperdir=").Append(upper).Append(",workdir=").Append(work);
+        // With index on, an upper may not be reused over different lowers and mounts can fail with ESTALE.
+        if (indexOff)
+            sb.Append(",index=off");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Mounts an overlay on <paramref name="target"/> from the calling thread, whose working directory
+    /// must be the snapshot root (relative paths in the options).
+    /// </summary>
+    public static void Mount(string target, IReadOnlyList<string> lowers, string? upper, string? work, string subject)
+    {
+        if (lowers.Count > MaxDepth)
+            throw new InvalidInputException($"{subject}: chain of {lowers.Count} layers is deeper than the overlay driver's maximum of {MaxDepth}");
+        bool known = File.Exists(IndexParameter);
+        bool unknown = !known && !Directory.Exists(ModuleDirectory);
+        var options = Options(lowers, upper, work, known || unknown);
+        if (Encoding.UTF8.GetByteCount(options) > PageLimit)
+            throw new InvalidInputException($"{subject}: overlay mount options of {options.Length} bytes exceed one page ({lowers.Count} layers)");
+        try
+        {
+            Sys.Mount("overlay", target, "overlay", 0, options);
+        }
+        catch (ErrnoException e) when (e.Errno == Errnos.EINVAL && unknown)
+        {
+            // The module was not loaded, so we could not tell whether it knows "index"; retry without it.
+            Sys.Mount("overlay", target, "overlay", 0, Options(lowers, upper, work, indexOff: false));
+        }
+    }
+}
