@@ -14,11 +14,38 @@ public static class CliApp
         globals.AddTo(root);
 
         root.Subcommands.Add(VersionCommand.Create(globals));
+        root.Subcommands.Add(PullCommand.Create(globals));
+        root.Subcommands.Add(PushCommand.Create(globals));
+        root.Subcommands.Add(ImagesCommand.Create(globals));
+        root.Subcommands.Add(TagCommand.Create(globals));
+        root.Subcommands.Add(RmiCommand.Create(globals));
+        root.Subcommands.Add(LoginCommand.Create(globals));
+        root.Subcommands.Add(LogoutCommand.Create(globals));
+
+        var image = new Command("image", "Manage images");
+        image.Subcommands.Add(ImagesCommand.Create(globals, "ls"));
+        image.Subcommands.Add(ImageInspectCommand.Create(globals));
+        image.Subcommands.Add(PullCommand.Create(globals));
+        image.Subcommands.Add(PushCommand.Create(globals));
+        image.Subcommands.Add(TagCommand.Create(globals));
+        image.Subcommands.Add(RmiCommand.Create(globals, "rm"));
+        image.Subcommands.Add(ImagePruneCommand.Create(globals));
+        root.Subcommands.Add(image);
 
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        // Like docker: no arguments shows the help.
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (parse.Errors.Count > 0)
+        {
+            // Docker exits 125 for usage errors, with the reason and a pointer to help.
+            foreach (var error in parse.Errors)
+                await Console.Error.WriteLineAsync($"hivelet: {error.Message}");
+            await Console.Error.WriteLineAsync($"See '{string.Join(' ', CommandPath(parse))} --help'.");
+            return ExitCodes.HiveletError;
+        }
         try
         {
-            return await root.Parse(args).InvokeAsync(config);
+            return await parse.InvokeAsync(config);
         }
         catch (OperationCanceledException)
         {
@@ -36,5 +63,13 @@ public static class CliApp
             await Console.Error.WriteLineAsync($"hivelet: {HiveletException.Describe(e)}");
             return ExitCodes.HiveletError;
         }
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var c = parse.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, c.Command is RootCommand ? "hivelet" : c.Command.Name);
+        return names;
     }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Hivelet.Cli;
 
@@ -15,6 +17,13 @@ public sealed class GlobalOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("HIVELET_ROOT") is { Length: > 0 } r ? r : DefaultRoot,
     };
 
+    public Option<string> Config { get; } = new("--config")
+    {
+        Description = "Configuration file (env HIVELET_CONFIG)",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("HIVELET_CONFIG") is { Length: > 0 } c ? c : HiveletConfig.DefaultPath,
+    };
+
     public Option<LogLevel> LogLevel { get; } = new("--log-level")
     {
         Description = "Log level: Trace, Debug, Information, Warning, Error, Critical, None",
@@ -25,6 +34,7 @@ public sealed class GlobalOptions
     public void AddTo(RootCommand root)
     {
         root.Options.Add(Root);
+        root.Options.Add(Config);
         root.Options.Add(LogLevel);
     }
 
@@ -40,7 +50,7 @@ public sealed class GlobalOptions
                 o.TimestampFormat = "HH:mm:ss.fff ";
             });
             // Logs go to stderr so stdout stays for command output (digests, JSON).
-            b.AddConsole(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace);
+            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = Microsoft.Extensions.Logging.LogLevel.Trace);
         });
     }
 }

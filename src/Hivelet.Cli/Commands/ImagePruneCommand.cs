@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Hivelet.Cli.Output;
+using Hivelet.Images.Content;
+
+namespace Hivelet.Cli.Commands;
+
+public static class ImagePruneCommand
+{
+    public static Command Create(GlobalOptions globals)
+    {
+        var all = new Option<bool>("--all", "-a") { Description = "Remove all unused images, not just dangling ones" };
+        var force = new Option<bool>("--force", "-f") { Description = "Do not prompt for confirmation" };
+        var cmd = new Command("prune", "Remove unused images and free the space they take") { all, force };
+        cmd.SetServicesAction(globals, (parse, services, _) =>
+        {
+            bool everything = parse.GetValue(all);
+            if (!parse.GetValue(force))
+            {
+                Console.Write(everything
+                    ? "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue? [y/N] "
+                    : "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ");
+                var answer = Console.In.ReadLine();
+                if (answer is null || !answer.Trim().StartsWith('y'))
+                    return Task.FromResult(0);
+            }
+            var removed = new List<string>();
+            foreach (var record in services.Images.List())
+            {
+                // Dangling: known only by digest, no tag points at it. Containers will pin images once they exist.
+                bool dangling = StoredImage.Split(record).Tag == "<none>";
+                if ((everything || dangling) && services.Images.Delete(record.Name))
+                    removed.Add(record.Name);
+            }
+            var gc = RmiCommand.CollectQuietly(services);
+            if (removed.Count > 0)
+            {
+                Console.WriteLine("Deleted Images:");
+                foreach (var name in removed)
+                    Console.WriteLine($"untagged: {name}");
+                Console.WriteLine();
+            }
+            Console.WriteLine($"Total reclaimed space: {Units.HumanSize(gc?.BytesFreed ?? 0)}");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+}

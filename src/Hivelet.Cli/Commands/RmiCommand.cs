@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Hivelet.Cli.Output;
+using Hivelet.Errors;
+using Hivelet.Images.Content;
+using Hivelet.Images.References;
+
+namespace Hivelet.Cli.Commands;
+
+public static class RmiCommand
+{
+    public static Command Create(GlobalOptions globals, string name = "rmi")
+    {
+        var images = new Argument<string[]>("IMAGE") { Arity = ArgumentArity.OneOrMore };
+        var force = new Option<bool>("--force", "-f") { Description = "Remove the image even if it has several tags" };
+        var cmd = new Command(name, "Remove one or more images") { images, force };
+        cmd.SetServicesAction(globals, (parse, services, _) =>
+        {
+            int failures = 0;
+            bool deletedAny = false;
+            foreach (var arg in parse.GetValue(images)!)
+            {
+                try
+                {
+                    deletedAny |= Remove(services, arg, parse.GetValue(force));
+                }
+                catch (HiveletException e)
+                {
+                    Console.Error.WriteLine($"Error response: {HiveletException.Describe(e)}");
+                    failures++;
+                }
+            }
+            if (deletedAny)
+                CollectQuietly(services);
+            return Task.FromResult(failures == 0 ? 0 : 1);
+        });
+        return cmd;
+    }
+
+    /// <summary>Untags the named record, or every record of an ID; true when an image ID lost its last name.</summary>
+    private static bool Remove(HiveletServices services, string arg, bool force)
+    {
+        var records = ImageLookup.Find(services.Images, arg);
+        bool byName = ImageReference.TryParse(arg, out var reference) &&
+                      records.Count == 1 && records[0].Name == (reference.Digest is null ? reference.WithDefaultTag().ToString() : reference.ToString());
+        if (!byName && records.Select(r => r.Name).Distinct().Count() > 1 && !force)
+        {
+            throw new HiveletException(
+                $"conflict: unable to delete {records[0].Id.Short} (must be forced) - image is referenced in multiple repositories");
+        }
+        var id = records[0].Id;
+        foreach (var r in records)
+        {
+            if (services.Images.Delete(r.Name))
+            {
+                var (repo, tag) = StoredImage.Split(r);
+                Console.WriteLine(tag == "<none>" ? $"Untagged: {r.Name}" : $"Untagged: {repo}:{tag}");
+            }
+        }
+        if (services.Images.List().Any(r => r.Id == id))
+            return false;
+        Console.WriteLine($"Deleted: {id}");
+        return true;
+    }
+
+    /// <summary>Frees blobs and snapshots; a concurrent pull only postpones that to the next prune.</summary>
+    internal static GcResult? CollectQuietly(HiveletServices services)
+    {
+        try
+        {
+            return services.CreateCollector().Collect(dryRun: false);
+        }
+        catch (StoreBusyException e)
+        {
+            Console.Error.WriteLine($"warning: space not reclaimed yet ({e.Message}); run `hivelet image prune` later");
+            return null;
+        }
+    }
+}

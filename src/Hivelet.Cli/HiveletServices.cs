@@ -1,0 +1,97 @@
+using System.CommandLine;
+using Hivelet.Images.Content;
+using Hivelet.Images.Layers;
+using Hivelet.Images.Platforms;
+using Hivelet.Images.Pulling;
+using Hivelet.Images.Registry;
+using Hivelet.Images.Registry.Credentials;
+using Hivelet.Images.Snapshots;
+using Microsoft.Extensions.Logging;
+
+namespace Hivelet.Cli;
+
+/// <summary>
+/// The composition root for one CLI invocation: builds the stores and clients from the global options,
+/// lazily, so `hivelet version` touches nothing on disk. Repairs what a killed process left behind the
+/// first time the store is opened.
+/// </summary>
+public sealed class HiveletServices : IDisposable
+{
+    private readonly Lazy<HiveletConfig> _config;
+    private readonly Lazy<StoreRoot> _root;
+    private readonly Lazy<LocalContentStore> _content;
+    private readonly Lazy<ImageStore> _images;
+    private readonly Lazy<ISnapshotter> _snapshots;
+    private readonly Lazy<RegistryClientFactory> _registries;
+
+    public HiveletServices(GlobalOptions globals, ParseResult parse)
+    {
+        LoggerFactory = globals.CreateLoggerFactory(parse);
+        var rootPath = parse.GetValue(globals.Root)!;
+        var configPath = parse.GetValue(globals.Config)!;
+        _config = new(() => HiveletConfig.Load(configPath));
+        _root = new(() =>
+        {
+            var root = new StoreRoot(rootPath);
+            root.EnsureCreated();
+            return root;
+        });
+        _content = new(() =>
+        {
+            var content = new LocalContentStore(Root, LoggerFactory.CreateLogger<LocalContentStore>());
+            content.Repair();
+            return content;
+        });
+        _images = new(() =>
+        {
+            var images = new ImageStore(Root, LoggerFactory.CreateLogger<ImageStore>());
+            images.Repair();
+            return images;
+        });
+        _snapshots = new(() =>
+        {
+            var snapshots = SnapshotterFactory.Create(Root.SnapshotsDir, Config.StorageDriver,
+                LoggerFactory.CreateLogger<ISnapshotter>());
+            snapshots.Repair();
+            return snapshots;
+        });
+        _registries = new(() => new RegistryClientFactory(
+            new LayeredCredentialStore(new HiveletCredentialStore(Root.Root), new DockerConfigCredentials()),
+            new RegistryClientOptions
+            {
+                InsecureRegistries = new HashSet<string>(Config.InsecureRegistries, StringComparer.OrdinalIgnoreCase),
+                MaxAttempts = Config.MaxDownloadAttempts,
+            },
+            LoggerFactory.CreateLogger<RegistryClient>()));
+    }
+
+    public ILoggerFactory LoggerFactory { get; }
+    public HiveletConfig Config => _config.Value;
+    public StoreRoot Root => _root.Value;
+    public LocalContentStore Content => _content.Value;
+    public ImageStore Images => _images.Value;
+    public ISnapshotter Snapshots => _snapshots.Value;
+    public RegistryClientFactory Registries => _registries.Value;
+    public StoreLock StoreLock => new(Root);
+
+    public ImageUnpacker CreateUnpacker() => new(Content, Snapshots,
+        new LayerApplier(LoggerFactory.CreateLogger<LayerApplier>()), LoggerFactory.CreateLogger<ImageUnpacker>());
+
+    public ImagePuller CreatePuller() => new(Registries, Content, Images, StoreLock, CreateUnpacker(),
+        new PlatformMatcher(LoggerFactory.CreateLogger<PlatformMatcher>()), LoggerFactory.CreateLogger<ImagePuller>())
+    {
+        MaxConcurrentDownloads = Config.MaxConcurrentDownloads,
+    };
+
+    public GarbageCollector CreateCollector() =>
+        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>());
+
+    public void Dispose()
+    {
+        if (_registries.IsValueCreated)
+            _registries.Value.Dispose();
+        if (_snapshots.IsValueCreated && _snapshots.Value is IDisposable d)
+            d.Dispose();
+        LoggerFactory.Dispose();
+    }
+}

@@ -1,0 +1,42 @@
+using System.Globalization;
+
+namespace Hivelet.Cli.Output;
+
+/// <summary>Docker's human-readable sizes (decimal units: 1 kB = 1000 B) and ages.</summary>
+public static class Units
+{
+    private static readonly string[] Suffixes = ["B", "kB", "MB", "GB", "TB", "PB"];
+
+    public static string HumanSize(double bytes)
+    {
+        int i = 0;
+        while (bytes >= 1000 && i < Suffixes.Length - 1)
+        {
+            bytes /= 1000;
+            i++;
+        }
+        // Docker prints 4 significant digits: "1.234MB", "12.35MB", "123.5MB".
+        return bytes.ToString(bytes < 10 ? "0.###" : bytes < 100 ? "0.##" : "0.#", CultureInfo.InvariantCulture) + Suffixes[i];
+    }
+
+    public static string HumanDuration(TimeSpan d)
+    {
+        double seconds = d.TotalSeconds;
+        if (seconds < 1) return "Less than a second";
+        if (seconds < 2) return "1 second";
+        if (seconds < 60) return $"{(int)seconds} seconds";
+        double minutes = d.TotalMinutes;
+        if (minutes < 2) return "About a minute";
+        if (minutes < 60) return $"{(int)minutes} minutes";
+        double hours = d.TotalHours;
+        if (hours < 2) return "About an hour";
+        if (hours < 48) return $"{(int)hours} hours";
+        if (hours < 24 * 7 * 2) return $"{(int)(hours / 24)} days";
+        if (hours < 24 * 30 * 2) return $"{(int)(hours / 24 / 7)} weeks";
+        if (hours < 24 * 365 * 2) return $"{(int)(hours / 24 / 30)} months";
+        return $"{(int)(hours / 24 / 365)} years";
+    }
+
+    public static string Ago(DateTimeOffset? when, DateTimeOffset now) =>
+        when is { } w && w > DateTimeOffset.UnixEpoch ? HumanDuration(now - w) + " ago" : "N/A";
+}

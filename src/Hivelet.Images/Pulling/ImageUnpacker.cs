@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using Hivelet.Images.Content;
+using Hivelet.Images.Layers;
+using Hivelet.Images.Oci;
+using Hivelet.Images.Snapshots;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Hivelet.Images.Pulling;
+
+/// <summary>
+/// Turns an image's layer blobs into committed snapshots, bottom to top, one per chain ID. Shared by
+/// pull (which feeds it layers as their downloads finish) and load. Layers must be applied in order, so
+/// this is sequential; a layer whose chain is already unpacked is skipped.
+/// </summary>
+public sealed class ImageUnpacker(IContentStore content, ISnapshotter snapshots, LayerApplier applier, ILogger? logger = null)
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    /// <summary>
+    /// Unpacks layer <paramref name="index"/> of <paramref name="manifest"/> whose blob is in the content
+    /// store. <paramref name="chainIds"/> and <paramref name="diffIds"/> come from the config.
+    /// </summary>
+    public void UnpackLayer(ImageManifest manifest, IReadOnlyList<Digest> diffIds, IReadOnlyList<Digest> chainIds, int index,
+        IPullObserver observer, CancellationToken ct)
+    {
+        var layer = manifest.Layers[index];
+        var digest = layer.ParsedDigest();
+        var chainId = chainIds[index];
+        if (snapshots.Exists(chainId))
+        {
+            PullLog.SnapshotPresent(_logger, chainId.ToString());
+            observer.Layer(digest, LayerPhase.PullComplete, layer.Size, layer.Size);
+            return;
+        }
+        Digest? parent = index == 0 ? null : chainIds[index - 1];
+        var watch = Stopwatch.StartNew();
+        observer.Layer(digest, LayerPhase.Extracting, 0, layer.Size);
+        using (var active = snapshots.Prepare(parent))
+        {
+            LayerApplyResult result;
+            using (var blob = new ProgressStream(content.OpenRead(digest),
+                       n => observer.Layer(digest, LayerPhase.Extracting, n, layer.Size)))
+            {
+                result = applier.Apply(blob, active.Path, new LayerApplyOptions
+                {
+                    ExpectedDiffId = diffIds[index],
+                    LayerName = digest.ToString(),
+                }, ct);
+            }
+            ct.ThrowIfCancellationRequested();
+            active.Commit(chainId);
+            PullLog.Unpacked(_logger, digest.ToString(), chainId.ToString(), result.Entries, result.UncompressedSize,
+                watch.ElapsedMilliseconds);
+        }
+        observer.Layer(digest, LayerPhase.PullComplete, layer.Size, layer.Size);
+    }
+
+    /// <summary>Unpacks every layer whose blob is present (load, or a pull whose blobs were all cached).</summary>
+    public void UnpackAll(ImageManifest manifest, ImageConfig config, IPullObserver observer, CancellationToken ct)
+    {
+        var diffIds = ManifestParser.DiffIds(config);
+        ManifestParser.CheckLayerCount(manifest, config);
+        var chainIds = ChainId.Compute(diffIds);
+        for (int i = 0; i < manifest.Layers.Count; i++)
+            UnpackLayer(manifest, diffIds, chainIds, i, observer, ct);
+    }
+}
