@@ -63,6 +63,14 @@ public static class CliApp
             await Console.Error.WriteLineAsync($"hivelet: {HiveletException.Describe(e)}");
             return ExitCodes.HiveletError;
         }
+        catch (Exception e)
+        {
+            // A bug, not a user error: one line by default, the trace when asked for.
+            await Console.Error.WriteLineAsync($"hivelet: internal error: {HiveletException.Describe(e)}");
+            if (parse.GetValue(globals.LogLevel) <= Microsoft.Extensions.Logging.LogLevel.Debug)
+                await Console.Error.WriteLineAsync(e.ToString());
+            return ExitCodes.HiveletError;
+        }
     }
 
     private static IEnumerable<string> CommandPath(ParseResult parse)

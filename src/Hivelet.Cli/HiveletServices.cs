@@ -56,7 +56,7 @@ public sealed class HiveletServices : IDisposable
             return snapshots;
         });
         _registries = new(() => new RegistryClientFactory(
-            new LayeredCredentialStore(new HiveletCredentialStore(Root.Root), new DockerConfigCredentials()),
+            CredentialChain.ForRoot(Root.Root),
             new RegistryClientOptions
             {
                 InsecureRegistries = new HashSet<string>(Config.InsecureRegistries, StringComparer.OrdinalIgnoreCase),

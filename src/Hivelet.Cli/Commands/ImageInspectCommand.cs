@@ -49,7 +49,7 @@ public static class ImageInspectCommand
             RepoTags = sameId.Select(r => ImageReference.Parse(r.Name)).Where(r => r.Tag is not null)
                 .Select(r => r.FamiliarString()).Distinct().ToList(),
             RepoDigests = sameId.SelectMany(r => r.RepoDigests).Select(Familiar).Distinct().ToList(),
-            Created = config.Created?.ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFFFK", CultureInfo.InvariantCulture),
+            Created = config.Created is { } created ? Rfc3339(created) : null,
             Author = config.Author ?? "",
             Config = config.Config,
             Architecture = config.Architecture,
@@ -59,10 +59,14 @@ public static class ImageInspectCommand
             RootFS = new InspectRootFs { Layers = [.. config.RootFs.DiffIds] },
             Metadata = new InspectMetadata
             {
-                LastTagTime = sameId.Max(r => r.Created).ToString("yyyy-MM-ddTHH:mm:ss.FFFFFFFFK", CultureInfo.InvariantCulture),
+                LastTagTime = Rfc3339(sameId.Max(r => r.Created)),
             },
         };
     }
+
+    /// <summary>RFC 3339 in UTC with up to 7 fractional digits, as Docker prints times.</summary>
+    public static string Rfc3339(DateTimeOffset t) =>
+        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
 
     private static string Familiar(string repoDigest)
     {

@@ -18,6 +18,8 @@ public static class PullCommand
             var reference = ImageReference.Parse(parse.GetValue(image)!);
             var wanted = CommandHelpers.ResolvePlatform(parse.GetValue(platform));
             bool q = parse.GetValue(quiet);
+            var name = reference.Digest is null ? reference.WithDefaultTag().ToString() : reference.ToString();
+            var before = services.Images.Get(name);
             using var renderer = q ? null : new PullProgressRenderer(Console.Out, CommandHelpers.StdoutIsTerminal);
             var record = await services.CreatePuller()
                 .PullAsync(reference, wanted, (IPullObserver?)renderer ?? NullPullObserver.Instance, ct)
@@ -30,7 +32,9 @@ public static class PullCommand
             else
             {
                 Console.WriteLine($"Digest: {record.Target.Digest}");
-                Console.WriteLine($"Status: Downloaded image for {reference.FamiliarString()}");
+                Console.WriteLine(before is not null && before.Target.Digest == record.Target.Digest
+                    ? $"Status: Image is up to date for {reference.WithDefaultTag().FamiliarString()}"
+                    : $"Status: Downloaded newer image for {reference.WithDefaultTag().FamiliarString()}");
                 Console.WriteLine(reference.WithDefaultTag().ToString());
             }
             return 0;

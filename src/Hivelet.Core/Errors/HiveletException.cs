@@ -25,7 +25,10 @@ public class HiveletException : Exception
                 continue;
             }
             var msg = x.Message.Trim();
-            if (msg.Length > 0 && (parts.Count == 0 || !parts[^1].Contains(msg, StringComparison.Ordinal)))
+            // Inner causes that the outer message already quotes ("... refused" then "refused (host:port)") add nothing.
+            int paren = msg.IndexOf(" (", StringComparison.Ordinal);
+            var core = paren > 0 ? msg[..paren] : msg;
+            if (msg.Length > 0 && (parts.Count == 0 || !parts[^1].Contains(core, StringComparison.Ordinal)))
                 parts.Add(msg);
         }
         return string.Join(": ", parts);
