@@ -196,7 +196,7 @@ public static partial class Sys
     }
 
     /// <summary>The value of an xattr of <paramref name="path"/> (not following a symlink), or null when absent.</summary>
-    public static unsafe byte[]? LGetXattr(string path, string name)
+    public static unsafe byte[]? LGetXattrFiles(string path, string name)
     {
         var buf = new byte[65536];
         fixed (byte* p = buf)
