@@ -48,7 +48,11 @@ public sealed class ImageArchiveReader
         var links = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            using var tar = LayerDecompressor.Open(archive, out var compression, leaveOpen: true);
+            int first = archive.ReadByte();
+            if (first < 0)
+                throw new InvalidInputException("the archive is empty");
+            using var tar = LayerDecompressor.Open(new PrefixedStream(new[] { (byte)first }, archive, leaveOpen: true),
+                out var compression, leaveOpen: true);
             ArchiveLog.ReadStarted(_logger, archiveName, compression.ToString());
             using var reader = new TarReader(tar, leaveOpen: true);
             TarEntry? entry;

@@ -47,15 +47,15 @@ public sealed class ImageArchiveWriter(IContentStore content, ILogger? logger = 
             WriteBlob(tar, path, digest);
         }
 
-        tar.WriteEntry(File("index.json"), JsonSerializer.SerializeToUtf8Bytes(BuildIndex(images), OciJsonContext.Default.ImageIndex));
-        tar.WriteEntry(File("manifest.json"), JsonSerializer.SerializeToUtf8Bytes(BuildDockerManifest(images), ArchiveJsonContext.Default.ListDockerSaveEntry));
+        tar.WriteEntry(File("index.json"), JsonSerializer.SerializeToUtf8Bytes(BuildIndex(images), ArchiveJson.Oci.ImageIndex));
+        tar.WriteEntry(File("manifest.json"), JsonSerializer.SerializeToUtf8Bytes(BuildDockerManifest(images), ArchiveJson.Archive.ListDockerSaveEntry));
         tar.WriteEntry(File("oci-layout"), JsonSerializer.SerializeToUtf8Bytes(
-            new OciLayoutFile { ImageLayoutVersion = OciLayoutFile.CurrentVersion }, ArchiveJsonContext.Default.OciLayoutFile));
+            new OciLayoutFile { ImageLayoutVersion = OciLayoutFile.CurrentVersion }, ArchiveJson.Archive.OciLayoutFile));
         var repositories = BuildRepositories(images);
         if (repositories.Count > 0)
         {
             tar.WriteEntry(File("repositories"), JsonSerializer.SerializeToUtf8Bytes(repositories,
-                ArchiveJsonContext.Default.DictionaryStringDictionaryStringString));
+                ArchiveJson.Archive.DictionaryStringDictionaryStringString));
         }
         tar.Finish();
     }

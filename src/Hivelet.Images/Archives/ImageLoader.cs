@@ -178,7 +178,7 @@ public sealed class ImageLoader
                 Config = new Descriptor { MediaType = MediaTypes.DockerConfig, Digest = configDigest.ToString(), Size = configBytes.Length },
                 Layers = layers,
             };
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Default.ImageManifest);
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, ArchiveJson.Oci.ImageManifest);
             var manifestDigest = Digest.ComputeSha256(bytes);
             var target = new Descriptor { MediaType = MediaTypes.DockerManifest, Digest = manifestDigest.ToString(), Size = bytes.Length };
             var plan = Verified(where, target, manifestDigest, manifest, configDigest, configBytes);

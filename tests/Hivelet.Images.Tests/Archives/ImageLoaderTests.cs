@@ -166,6 +166,7 @@ public class ImageLoaderTests
         { "duplicate", "duplicate entry" },
         { "bad-tag", "RepoTags[0]" },
         { "corrupt-gzip", "corrupt" },
+        { "empty", "the archive is empty" },
     };
 
     [Theory]
@@ -243,6 +244,8 @@ public class ImageLoaderTests
                 var gz = TestImage.Gzip(good);
                 gz.AsSpan(20, 200).Fill(0x55);
                 return gz;
+            case "empty":
+                return [];
             default:
                 throw new ArgumentException(kind);
         }

@@ -57,6 +57,7 @@ public class ImageSaverTests
         var index = Encoding.UTF8.GetString(entries["index.json"]);
         Assert.Contains("\"io.containerd.image.name\":\"docker.io/library/busybox:latest\"", index, StringComparison.Ordinal);
         Assert.Contains("\"org.opencontainers.image.ref.name\":\"latest\"", index, StringComparison.Ordinal);
+        Assert.Contains("\"mediaType\":\"application/vnd.oci.image.index.v1+json\"", index, StringComparison.Ordinal);
         Assert.Equal(image.LayerBlob, entries[$"blobs/sha256/{image.LayerDigest.Encoded}"]);
     }
 
