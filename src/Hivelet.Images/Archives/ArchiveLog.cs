@@ -29,6 +29,9 @@ internal static partial class ArchiveLog
     [LoggerMessage(1507, LogLevel.Debug, "Index entry {Digest} of media type {MediaType} skipped")]
     public static partial void EntrySkipped(ILogger logger, string digest, string mediaType);
 
+    [LoggerMessage(1510, LogLevel.Warning, "Archive {Archive}: index.json unusable ({Reason}); using manifest.json")]
+    public static partial void IndexUnusable(ILogger logger, string archive, string reason);
+
     [LoggerMessage(1508, LogLevel.Information, "Loaded image {Name} ({Id}) from {Archive}")]
     public static partial void Loaded(ILogger logger, string name, string id, string archive);
 

@@ -126,7 +126,17 @@ public sealed class ImageLoader
         if (index is not null && (layout is not null || dockerManifest is null))
         {
             format = "oci-layout";
-            plans = FromIndex(contents, index, layout);
+            try
+            {
+                plans = FromIndex(contents, index, layout);
+            }
+            catch (InvalidInputException e) when (dockerManifest is not null)
+            {
+                // An image layout may lack blobs (image-layout.md); docker's manifest.json may still be whole.
+                ArchiveLog.IndexUnusable(_logger, contents.ArchiveName, e.Message);
+                format = "docker-save";
+                plans = FromDockerManifest(contents, dockerManifest);
+            }
         }
         else if (dockerManifest is not null)
         {

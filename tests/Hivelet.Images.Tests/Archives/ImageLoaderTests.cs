@@ -52,6 +52,32 @@ public class ImageLoaderTests
     }
 
     [Fact]
+    public void Docker25Archive_WithoutManifestBlobs_FallsBackToManifestJson()
+    {
+        using var store = new StoreFixture();
+        var image = TestImage.Create("index without manifest blob");
+        var archive = ArchiveBuilder.Docker25((image, ["docker.io/lab/fallback:1"]));
+        var entries = new List<(Hivelet.Images.Layers.TarEntry, byte[]?)>();
+        using (var reader = new Hivelet.Images.Layers.TarReader(new MemoryStream(archive)))
+        {
+            Hivelet.Images.Layers.TarEntry? entry;
+            while ((entry = reader.GetNextEntry()) is not null)
+            {
+                using var data = new MemoryStream();
+                reader.DataStream.CopyTo(data);
+                if (entry.Name != $"blobs/sha256/{image.ManifestDigest.Encoded}")
+                    entries.Add((entry, data.ToArray()));
+            }
+        }
+
+        var loaded = Assert.Single(store.Load(TestImage.Archive(entries)));
+
+        Assert.Equal("docker.io/lab/fallback:1", Assert.Single(loaded.Names));
+        Assert.Equal(MediaTypes.DockerManifest, loaded.Target.MediaType);
+        Assert.Equal(image.ConfigDigest, loaded.Id);
+    }
+
+    [Fact]
     public void GzipCompressedArchive_IsDetectedByMagic()
     {
         using var store = new StoreFixture();
