@@ -78,6 +78,43 @@ public class ImageLoaderTests
     }
 
     [Fact]
+    public void HardLinkedLayer_IsResolvedInsideTheArchive()
+    {
+        using var store = new StoreFixture();
+        var image = TestImage.Create("hard linked");
+        var manifest = $"[{{\"Config\":\"{image.ConfigDigest.Encoded}.json\",\"RepoTags\":[\"lab/hard:1\"],\"Layers\":[\"./second//layer.tar\"]}}]";
+        var archive = TestImage.Archive([
+            (TestImage.File("first/layer.tar"), image.LayerTar),
+            (new Hivelet.Images.Layers.TarEntry { Name = "second/layer.tar", Type = Hivelet.Images.Layers.TarEntryType.HardLink, LinkName = "first/layer.tar" }, null),
+            (TestImage.File($"{image.ConfigDigest.Encoded}.json"), image.Config),
+            (TestImage.File("manifest.json"), Encoding.UTF8.GetBytes(manifest)),
+        ]);
+
+        var loaded = Assert.Single(store.Load(archive));
+
+        Assert.Equal(image.ConfigDigest, loaded.Id);
+        Assert.Equal(image.DiffId.ToString(), StoredImage.Load(store.Images.Get("docker.io/lab/hard:1")!, store.Content).Manifest.Layers[0].Digest);
+    }
+
+    [Fact]
+    public void StaleTempFilesOfDeadLoads_AreRemoved()
+    {
+        using var store = new StoreFixture();
+        Directory.CreateDirectory(store.Root.TmpDir);
+        // pid 0 is never a process a load could have run as.
+        var stale = Path.Combine(store.Root.TmpDir, $"load-0-{Guid.NewGuid():N}");
+        var own = Path.Combine(store.Root.TmpDir, $"load-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        File.WriteAllText(stale, "partial layer");
+        File.WriteAllText(own, "in use");
+
+        int removed = new ImageArchiveReader(store.Content, store.Root.TmpDir).CleanStaleTemps();
+
+        Assert.Equal(1, removed);
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(own));
+    }
+
+    [Fact]
     public void GzipCompressedArchive_IsDetectedByMagic()
     {
         using var store = new StoreFixture();
