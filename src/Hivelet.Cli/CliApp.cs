@@ -21,6 +21,8 @@ public static class CliApp
         root.Subcommands.Add(RmiCommand.Create(globals));
         root.Subcommands.Add(LoginCommand.Create(globals));
         root.Subcommands.Add(LogoutCommand.Create(globals));
+        root.Subcommands.Add(LoadCommand.Create(globals));
+        root.Subcommands.Add(SaveCommand.Create(globals));
 
         var image = new Command("image", "Manage images");
         image.Subcommands.Add(ImagesCommand.Create(globals, "ls"));
@@ -30,6 +32,8 @@ public static class CliApp
         image.Subcommands.Add(TagCommand.Create(globals));
         image.Subcommands.Add(RmiCommand.Create(globals, "rm"));
         image.Subcommands.Add(ImagePruneCommand.Create(globals));
+        image.Subcommands.Add(LoadCommand.Create(globals));
+        image.Subcommands.Add(SaveCommand.Create(globals));
         root.Subcommands.Add(image);
 
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };

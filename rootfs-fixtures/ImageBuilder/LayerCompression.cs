@@ -1,0 +1,8 @@
+namespace Hivelet.Fixtures;
+
+public enum LayerCompression
+{
+    Gzip,
+    Zstd,
+    None,
+}
