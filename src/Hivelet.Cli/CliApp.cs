@@ -18,7 +18,14 @@ public static class CliApp
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
-            return await root.Parse(args).InvokeAsync(config);
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                // One line on stderr (like Docker's "'x' is not a docker command"), not the whole help.
+                await Console.Error.WriteLineAsync($"hivelet: {parse.Errors[^1].Message} See 'hivelet --help'.");
+                return ExitCodes.HiveletError;
+            }
+            return await parse.InvokeAsync(config);
         }
         catch (OperationCanceledException)
         {
