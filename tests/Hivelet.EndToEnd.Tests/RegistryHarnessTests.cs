@@ -104,3 +104,29 @@ public sealed class AuthRegistryHarnessTests(AuthRegistryFixture fixture)
         await RegistryHarnessTests.AssertImageServedAsync(client, "harness/private", image);
     }
 }
+
+/// <summary>The layouts ./build.sh fixtures wrote go through skopeo and the registry unchanged.</summary>
+[Collection(RegistryCollection.Name)]
+public sealed class FixtureLayoutTests(RegistryFixture fixture)
+{
+    [E2ETheory(Peers.Registry, Peers.Skopeo)]
+    [InlineData("hivelet-fixture.oci", "fixtures/hivelet-fixture")]
+    [InlineData("busybox-multi.oci", "fixtures/busybox-multi")]
+    [InlineData("layered.oci", "fixtures/layered")]
+    public async Task Built_fixture_layout_is_served_with_its_digest(string layoutName, string repo)
+    {
+        var layout = Path.Combine(RepoPaths.FixturesDir, layoutName);
+        Assert.True(Directory.Exists(layout), $"{layout} is missing: run ./build.sh fixtures (or set HIVELET_FIXTURES)");
+        var index = System.Text.Json.JsonSerializer.Deserialize(
+            await File.ReadAllBytesAsync(Path.Combine(layout, "index.json")), OciJsonContext.Default.ImageIndex)!;
+        var root = index.Manifests.Single(d => d.Annotations?[OciLayout.RefNameAnnotation] == "latest");
+
+        await Skopeo.PushLayoutAsync(layout, "latest", fixture.Registry, $"{repo}:latest");
+
+        var blob = new Blob(root.MediaType,
+            await File.ReadAllBytesAsync(Path.Combine(layout, "blobs", "sha256", root.ParsedDigest().Encoded)));
+        Assert.Equal(root.Digest, blob.Digest.ToString());
+        using var client = fixture.Registry.CreateClient();
+        await RegistryHarnessTests.AssertServedAsync(client, repo, "latest", blob);
+    }
+}
