@@ -46,10 +46,10 @@ public static class DockerArchive
         }
 
         if (style == DockerArchiveStyle.OciCompatible)
-            content.File("index.json", JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Default.ImageIndex));
-        content.File("manifest.json", JsonSerializer.SerializeToUtf8Bytes(entries, FixtureJsonContext.Default.ListDockerSaveEntry));
+            content.File("index.json", JsonSerializer.SerializeToUtf8Bytes(index, FixtureJson.Oci.ImageIndex));
+        content.File("manifest.json", JsonSerializer.SerializeToUtf8Bytes(entries, FixtureJson.Archive.ListDockerSaveEntry));
         content.File("repositories", JsonSerializer.SerializeToUtf8Bytes(repositories,
-            FixtureJsonContext.Default.DictionaryStringDictionaryStringString));
+            FixtureJson.Archive.DictionaryStringDictionaryStringString));
         return content;
     }
 
@@ -82,7 +82,7 @@ public static class DockerArchive
                 Os = image.Platform.Os, Architecture = image.Platform.Architecture,
             };
             content.File($"{id}/VERSION", "1.0"u8.ToArray());
-            content.File($"{id}/json", JsonSerializer.SerializeToUtf8Bytes(json, FixtureJsonContext.Default.LegacyLayerJson));
+            content.File($"{id}/json", JsonSerializer.SerializeToUtf8Bytes(json, FixtureJson.Archive.LegacyLayerJson));
             content.File($"{id}/layer.tar", image.Layers[i].Tar);
             entry.Layers.Add($"{id}/layer.tar");
             parent = id;
@@ -105,7 +105,7 @@ public static class DockerArchive
             }).ToList(),
         };
         var manifestBlob = new Blob(MediaTypes.OciManifest,
-            JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Default.ImageManifest));
+            JsonSerializer.SerializeToUtf8Bytes(manifest, FixtureJson.Oci.ImageManifest));
 
         var entry = new DockerSaveEntry { Config = OciLayout.BlobPath(image.Config.Digest) };
         foreach (var layer in image.Layers)

@@ -9,7 +9,11 @@ public sealed class FixtureInputs
     public string? BusyboxArm64 { get; init; }
     public string? BusyboxArmhf { get; init; }
 
-    public static FixtureInputs FromArgs(IEnumerable<string> args)
+    /// <summary>
+    /// Options win over environment variables, which win over the places build.sh puts things:
+    /// OUTDIR/bin/fixture-ARCH and OUTDIR/../peers/busybox-ARCH/bin/busybox.
+    /// </summary>
+    public static FixtureInputs FromArgs(IEnumerable<string> args, string outDir)
     {
         var opts = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var a in args)
@@ -19,15 +23,16 @@ public sealed class FixtureInputs
                 throw new ArgumentException($"unexpected argument \"{a}\": options are --name=value");
             opts[a[2..eq]] = a[(eq + 1)..];
         }
-        string? Get(string key, string env) =>
-            opts.GetValueOrDefault(key) ?? (Environment.GetEnvironmentVariable(env) is { Length: > 0 } v ? v : null);
+        string Get(string key, string env, string fallback) =>
+            opts.GetValueOrDefault(key) ?? (Environment.GetEnvironmentVariable(env) is { Length: > 0 } v ? v : fallback);
+        string Busybox(string arch) => Path.Combine(outDir, "..", "peers", $"busybox-{arch}", "bin", "busybox");
         return new FixtureInputs
         {
-            FixtureAmd64 = Get("fixture-amd64", "HIVELET_FIXTURE_AMD64"),
-            FixtureArm64 = Get("fixture-arm64", "HIVELET_FIXTURE_ARM64"),
-            BusyboxAmd64 = Get("busybox-amd64", "HIVELET_BUSYBOX_AMD64"),
-            BusyboxArm64 = Get("busybox-arm64", "HIVELET_BUSYBOX_ARM64"),
-            BusyboxArmhf = Get("busybox-armhf", "HIVELET_BUSYBOX_ARMHF"),
+            FixtureAmd64 = Get("fixture-amd64", "HIVELET_FIXTURE_AMD64", Path.Combine(outDir, "bin", "fixture-amd64")),
+            FixtureArm64 = Get("fixture-arm64", "HIVELET_FIXTURE_ARM64", Path.Combine(outDir, "bin", "fixture-arm64")),
+            BusyboxAmd64 = Get("busybox-amd64", "HIVELET_BUSYBOX_AMD64", Busybox("amd64")),
+            BusyboxArm64 = Get("busybox-arm64", "HIVELET_BUSYBOX_ARM64", Busybox("arm64")),
+            BusyboxArmhf = Get("busybox-armhf", "HIVELET_BUSYBOX_ARMHF", Busybox("armhf")),
         };
     }
 

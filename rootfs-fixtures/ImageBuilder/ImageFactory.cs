@@ -31,7 +31,7 @@ public static class ImageFactory
         };
         var configBlob = new Blob(
             def.Format == ManifestFormat.Oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig,
-            JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Default.ImageConfig));
+            JsonSerializer.SerializeToUtf8Bytes(config, FixtureJson.Oci.ImageConfig));
 
         var manifest = new ImageManifest
         {
@@ -41,7 +41,7 @@ public static class ImageFactory
             Layers = layers.Select(l => l.Blob.ToDescriptor()).ToList(),
         };
         var manifestBlob = new Blob(manifest.MediaType,
-            JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Default.ImageManifest));
+            JsonSerializer.SerializeToUtf8Bytes(manifest, FixtureJson.Oci.ImageManifest));
         return new BuiltImage(manifestBlob, manifest, configBlob, config, layers, platform);
     }
 
@@ -54,7 +54,7 @@ public static class ImageFactory
             Manifests = images.Select(i => i.Manifest.ToDescriptor(i.Platform)).ToList(),
         };
         var blob = new Blob(index.MediaType,
-            JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Default.ImageIndex));
+            JsonSerializer.SerializeToUtf8Bytes(index, FixtureJson.Oci.ImageIndex));
         return new BuiltIndex(blob, index, images);
     }
 }

@@ -25,14 +25,14 @@ public static class OciLayout
             MediaType = MediaTypes.OciIndex,
             Manifests = refs.Select(r => r.Root.Root.ToDescriptor(annotations: Annotations(r))).ToList(),
         };
-        content.File("index.json", JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Default.ImageIndex));
+        content.File("index.json", JsonSerializer.SerializeToUtf8Bytes(index, FixtureJson.Oci.ImageIndex));
         foreach (var blob in refs.SelectMany(r => r.Root.Blobs()))
             AddBlob(content, blob.Digest, blob.Content);
         return content;
     }
 
     internal static void AddLayoutFile(ArchiveContent content) =>
-        content.File("oci-layout", JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), FixtureJsonContext.Default.OciLayoutFile));
+        content.File("oci-layout", JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), FixtureJson.Archive.OciLayoutFile));
 
     internal static string BlobPath(Digest digest) => $"blobs/{digest.Algorithm}/{digest.Encoded}";
 

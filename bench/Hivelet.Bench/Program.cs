@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Hivelet.Bench.HashBenchmarks).Assembly).Run(args);
