@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Hivelet.Errors;
+using Hivelet.IO;
 using Hivelet.Images.Content;
 using Hivelet.Images.Oci;
 using Hivelet.Images.Platforms;
@@ -209,7 +210,7 @@ public sealed class ImagePuller
         try
         {
             using var writer = _content.OpenWriter(digest, layer.Size);
-            var progress = new Progress(n => observer.Layer(digest, LayerPhase.Downloading, n, layer.Size));
+            var progress = new SyncProgress<long>(n => observer.Layer(digest, LayerPhase.Downloading, n, layer.Size));
             observer.Layer(digest, LayerPhase.Downloading, writer.Offset, layer.Size);
             await client.FetchBlobAsync(repo, layer, writer, progress, ct).ConfigureAwait(false);
             observer.Layer(digest, LayerPhase.DownloadComplete, layer.Size, layer.Size);
@@ -218,11 +219,5 @@ public sealed class ImagePuller
         {
             gate.Release();
         }
-    }
-
-    /// <summary>Synchronous IProgress: System.Progress would post to the thread pool and reorder updates.</summary>
-    private sealed class Progress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

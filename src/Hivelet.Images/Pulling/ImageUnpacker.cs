@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Hivelet.Images.Content;
+using Hivelet.IO;
 using Hivelet.Images.Layers;
 using Hivelet.Images.Oci;
 using Hivelet.Images.Snapshots;
@@ -39,8 +40,8 @@ public sealed class ImageUnpacker(IContentStore content, ISnapshotter snapshots,
         using (var active = snapshots.Prepare(parent))
         {
             LayerApplyResult result;
-            using (var blob = new ProgressStream(content.OpenRead(digest),
-                       n => observer.Layer(digest, LayerPhase.Extracting, n, layer.Size)))
+            using (var blob = new ProgressReadStream(content.OpenRead(digest),
+                       new SyncProgress<long>(n => observer.Layer(digest, LayerPhase.Extracting, n, layer.Size))))
             {
                 result = applier.Apply(blob, active.Path, new LayerApplyOptions
                 {

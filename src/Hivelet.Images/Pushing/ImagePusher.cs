@@ -1,4 +1,5 @@
 using Hivelet.Errors;
+using Hivelet.IO;
 using Hivelet.Images.Content;
 using Hivelet.Images.Oci;
 using Hivelet.Images.References;
@@ -108,17 +109,12 @@ public sealed class ImagePusher(RegistryClientFactory registries, IContentStore 
             }
             observer.Blob(digest, PushPhase.Pushing, 0, descriptor.Size);
             await client.PushBlobAsync(repo, descriptor, () => content.OpenRead(digest),
-                new SyncProgress(n => observer.Blob(digest, PushPhase.Pushing, n, descriptor.Size)), ct).ConfigureAwait(false);
+                new SyncProgress<long>(n => observer.Blob(digest, PushPhase.Pushing, n, descriptor.Size)), ct).ConfigureAwait(false);
             observer.Blob(digest, PushPhase.Pushed, descriptor.Size, descriptor.Size);
         }
         finally
         {
             gate.Release();
         }
-    }
-
-    private sealed class SyncProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
     }
 }

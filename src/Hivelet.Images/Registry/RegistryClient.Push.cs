@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Hivelet.Errors;
+using Hivelet.IO;
 using Hivelet.Images.Oci;
 using Hivelet.Images.Registry.Auth;
 
@@ -109,7 +110,7 @@ public sealed partial class RegistryClient
         var target = WithDigest(location, digest);
         using var response = await SendAsync(u =>
         {
-            var content = new StreamContent(new ProgressStream(open(), progress), CopyBufferSize);
+            var content = new StreamContent(new ProgressReadStream(open(), progress), CopyBufferSize);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             content.Headers.ContentLength = blob.Size;
             return new HttpRequestMessage(HttpMethod.Put, u) { Content = content };
@@ -194,43 +195,4 @@ public sealed partial class RegistryClient
         return content;
     }
 
-    /// <summary>Counts bytes as HttpClient reads the upload body.</summary>
-    private sealed class ProgressStream(Stream inner, IProgress<long>? progress) : Stream
-    {
-        private long _total;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _total; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) =>
-            Count(await inner.ReadAsync(buffer, ct).ConfigureAwait(false));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-            ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-                inner.Dispose();
-            base.Dispose(disposing);
-        }
-
-        private int Count(int n)
-        {
-            _total += n;
-            if (n > 0)
-                progress?.Report(_total);
-            return n;
-        }
-    }
 }

@@ -1,7 +1,7 @@
-namespace Hivelet.Images.Pulling;
+namespace Hivelet.IO;
 
-/// <summary>A read-only pass-through that reports how many bytes went by (for extraction progress).</summary>
-internal sealed class ProgressStream(Stream inner, Action<long> report) : Stream
+/// <summary>A read-only pass-through that reports the running total of bytes read (extraction, upload progress).</summary>
+public sealed class ProgressReadStream(Stream inner, IProgress<long>? progress) : Stream
 {
     private long _position;
 
@@ -38,8 +38,17 @@ internal sealed class ProgressStream(Stream inner, Action<long> report) : Stream
         if (n > 0)
         {
             _position += n;
-            report(_position);
+            progress?.Report(_position);
         }
         return n;
     }
+}
+
+/// <summary>
+/// An <see cref="IProgress{T}"/> that reports on the calling thread. <see cref="Progress{T}"/> posts to the
+/// thread pool, which reorders updates and can deliver them after the work finished.
+/// </summary>
+public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }
