@@ -38,7 +38,11 @@ public sealed class HiveletServices : IDisposable
         });
         _content = new(() =>
         {
-            var content = new LocalContentStore(Root, LoggerFactory.CreateLogger<LocalContentStore>());
+            // A second pull of the same image waits for the first one's blobs instead of failing.
+            var content = new LocalContentStore(Root, LoggerFactory.CreateLogger<LocalContentStore>())
+            {
+                IngestLockWait = TimeSpan.FromMinutes(10),
+            };
             content.Repair();
             return content;
         });

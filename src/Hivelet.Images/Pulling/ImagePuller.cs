@@ -151,7 +151,7 @@ public sealed class ImagePuller
             var layer = manifest.Layers[i];
             var digest = layer.ParsedDigest();
             observer.Layer(digest, LayerPhase.Waiting, 0, layer.Size);
-            downloads[i] = DownloadLayerAsync(client, repo, layer, digest, chainIds[i], gate, observer, token);
+            downloads[i] = DownloadLayerAsync(client, repo, layer, digest, gate, observer, token);
         }
 
         // Unpacking runs on its own thread, in layer order, each layer as soon as its blob is in.
@@ -196,7 +196,7 @@ public sealed class ImagePuller
         return new OperationCanceledException();
     }
 
-    private async Task DownloadLayerAsync(RegistryClient client, string repo, Descriptor layer, Digest digest, Digest chainId,
+    private async Task DownloadLayerAsync(RegistryClient client, string repo, Descriptor layer, Digest digest,
         SemaphoreSlim gate, IPullObserver observer, CancellationToken ct)
     {
         if (_content.Exists(digest))
@@ -205,11 +205,16 @@ public sealed class ImagePuller
             observer.Layer(digest, LayerPhase.AlreadyExists, layer.Size, layer.Size);
             return;
         }
-        _ = chainId;
         await gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             using var writer = _content.OpenWriter(digest, layer.Size);
+            if (_content.Exists(digest))
+            {
+                // Another process committed it while we waited for its ingest lock.
+                observer.Layer(digest, LayerPhase.AlreadyExists, layer.Size, layer.Size);
+                return;
+            }
             var progress = new SyncProgress<long>(n => observer.Layer(digest, LayerPhase.Downloading, n, layer.Size));
             observer.Layer(digest, LayerPhase.Downloading, writer.Offset, layer.Size);
             await client.FetchBlobAsync(repo, layer, writer, progress, ct).ConfigureAwait(false);
