@@ -78,8 +78,11 @@ public static class DockerArchive
             var id = Digest.ComputeSha256(Encoding.ASCII.GetBytes($"v1 {chain[i]} {parent}")).Encoded;
             var json = new LegacyLayerJson
             {
-                Id = id, Parent = parent, Created = image.ParsedConfig.Created ?? DateTimeOffset.UnixEpoch,
-                Os = image.Platform.Os, Architecture = image.Platform.Architecture,
+                Id = id,
+                Parent = parent,
+                Created = image.ParsedConfig.Created ?? DateTimeOffset.UnixEpoch,
+                Os = image.Platform.Os,
+                Architecture = image.Platform.Architecture,
             };
             content.File($"{id}/VERSION", "1.0"u8.ToArray());
             content.File($"{id}/json", JsonSerializer.SerializeToUtf8Bytes(json, FixtureJson.Archive.LegacyLayerJson));
@@ -101,7 +104,9 @@ public static class DockerArchive
             Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = image.Config.Digest.ToString(), Size = image.Config.Size },
             Layers = image.Layers.Select(l => new Descriptor
             {
-                MediaType = MediaTypes.OciLayer, Digest = l.DiffId.ToString(), Size = l.Tar.LongLength,
+                MediaType = MediaTypes.OciLayer,
+                Digest = l.DiffId.ToString(),
+                Size = l.Tar.LongLength,
             }).ToList(),
         };
         var manifestBlob = new Blob(MediaTypes.OciManifest,

@@ -69,7 +69,11 @@ public static class FixtureSets
             .File("etc/group", Group).Dir("tmp/", mode: Mode1777).Dir("root/", mode: 0b111_000_000);
         return new ImageDefinition
         {
-            Architecture = architecture, Variant = variant, Format = format, Cmd = ["sh"], Env = ["PATH=/bin"],
+            Architecture = architecture,
+            Variant = variant,
+            Format = format,
+            Cmd = ["sh"],
+            Env = ["PATH=/bin"],
         }.Layer(layer);
     }
 

@@ -36,7 +36,12 @@ public sealed class LayerDefinition
         IReadOnlyDictionary<string, string>? xattrs = null) =>
         Add(new LayerEntry
         {
-            Name = path, Type = TarEntryType.RegularFile, Content = content, Mode = mode, Uid = uid, Gid = gid,
+            Name = path,
+            Type = TarEntryType.RegularFile,
+            Content = content,
+            Mode = mode,
+            Uid = uid,
+            Gid = gid,
             Xattrs = xattrs,
         });
 
@@ -47,7 +52,12 @@ public sealed class LayerDefinition
     public LayerDefinition Symlink(string path, string target, int uid = 0, int gid = 0) =>
         Add(new LayerEntry
         {
-            Name = path, Type = TarEntryType.SymbolicLink, LinkName = target, Mode = 0b111_111_111, Uid = uid, Gid = gid,
+            Name = path,
+            Type = TarEntryType.SymbolicLink,
+            LinkName = target,
+            Mode = 0b111_111_111,
+            Uid = uid,
+            Gid = gid,
         });
 
     /// <summary>A hard link to <paramref name="target"/>, an earlier entry of this same layer.</summary>
@@ -70,13 +80,21 @@ public sealed class LayerDefinition
     public LayerDefinition CharDevice(string path, int major, int minor, int mode = 0b110_110_110) =>
         Add(new LayerEntry
         {
-            Name = path, Type = TarEntryType.CharacterDevice, DeviceMajor = major, DeviceMinor = minor, Mode = mode,
+            Name = path,
+            Type = TarEntryType.CharacterDevice,
+            DeviceMajor = major,
+            DeviceMinor = minor,
+            Mode = mode,
         });
 
     public LayerDefinition BlockDevice(string path, int major, int minor, int mode = 0b110_110_000) =>
         Add(new LayerEntry
         {
-            Name = path, Type = TarEntryType.BlockDevice, DeviceMajor = major, DeviceMinor = minor, Mode = mode,
+            Name = path,
+            Type = TarEntryType.BlockDevice,
+            DeviceMajor = major,
+            DeviceMinor = minor,
+            Mode = mode,
         });
 
     public LayerDefinition Fifo(string path, int mode = Mode0644) =>

@@ -33,12 +33,30 @@ public static partial class Errnos
 
     private static readonly Dictionary<int, string> Names = new()
     {
-        [EPERM] = "EPERM", [ENOENT] = "ENOENT", [EINTR] = "EINTR", [EIO] = "EIO", [EBADF] = "EBADF",
-        [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM", [EACCES] = "EACCES", [EBUSY] = "EBUSY",
-        [EEXIST] = "EEXIST", [EXDEV] = "EXDEV", [ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR",
-        [EINVAL] = "EINVAL", [ENOSPC] = "ENOSPC", [EROFS] = "EROFS", [EMLINK] = "EMLINK",
-        [ERANGE] = "ERANGE", [ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS",
-        [ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP", [ENODATA] = "ENODATA", [EOPNOTSUPP] = "EOPNOTSUPP",
+        [EPERM] = "EPERM",
+        [ENOENT] = "ENOENT",
+        [EINTR] = "EINTR",
+        [EIO] = "EIO",
+        [EBADF] = "EBADF",
+        [EAGAIN] = "EAGAIN",
+        [ENOMEM] = "ENOMEM",
+        [EACCES] = "EACCES",
+        [EBUSY] = "EBUSY",
+        [EEXIST] = "EEXIST",
+        [EXDEV] = "EXDEV",
+        [ENOTDIR] = "ENOTDIR",
+        [EISDIR] = "EISDIR",
+        [EINVAL] = "EINVAL",
+        [ENOSPC] = "ENOSPC",
+        [EROFS] = "EROFS",
+        [EMLINK] = "EMLINK",
+        [ERANGE] = "ERANGE",
+        [ENAMETOOLONG] = "ENAMETOOLONG",
+        [ENOSYS] = "ENOSYS",
+        [ENOTEMPTY] = "ENOTEMPTY",
+        [ELOOP] = "ELOOP",
+        [ENODATA] = "ENODATA",
+        [EOPNOTSUPP] = "EOPNOTSUPP",
     };
 
     /// <summary>"Operation not permitted (EPERM)".</summary>

@@ -78,10 +78,16 @@ internal sealed class RegistryTransport
         // Refused, unknown host, no route: the next attempt will fail the same way, so fail now.
         bool transient = socket?.SocketErrorCode is not (SocketError.ConnectionRefused or SocketError.HostNotFound
             or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.NoData)
-            && e is not HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError
-                or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError };
-        bool connecting = e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError
-            or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError };
+            && e is not HttpRequestException
+            {
+                HttpRequestError: HttpRequestError.NameResolutionError
+                or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError
+            };
+        bool connecting = e is HttpRequestException
+        {
+            HttpRequestError: HttpRequestError.ConnectionError
+            or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError
+        };
         var what = connecting ? "is not reachable" : "failed to answer";
         return new RegistryException($"registry {uri.Authority} {what}: {cause}", isTransient: transient, inner: e);
     }

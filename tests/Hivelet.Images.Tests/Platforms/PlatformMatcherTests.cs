@@ -10,13 +10,13 @@ public sealed class PlatformMatcherTests
 
     private static Descriptor Entry(string? os, string? arch, string? variant = null,
         string mediaType = MediaTypes.OciManifest, Dictionary<string, string>? annotations = null) => new()
-    {
-        MediaType = mediaType,
-        Digest = "sha256:" + Interlocked.Increment(ref _next).ToString("x64", System.Globalization.CultureInfo.InvariantCulture),
-        Size = 500,
-        Platform = os is null ? null : new Platform { Os = os, Architecture = arch!, Variant = variant },
-        Annotations = annotations,
-    };
+        {
+            MediaType = mediaType,
+            Digest = "sha256:" + Interlocked.Increment(ref _next).ToString("x64", System.Globalization.CultureInfo.InvariantCulture),
+            Size = 500,
+            Platform = os is null ? null : new Platform { Os = os, Architecture = arch!, Variant = variant },
+            Annotations = annotations,
+        };
 
     private static ImageIndex Index(params Descriptor[] entries) => new() { SchemaVersion = 2, Manifests = [.. entries] };
 

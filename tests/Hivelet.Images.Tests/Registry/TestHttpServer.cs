@@ -256,9 +256,19 @@ public sealed class TestHttpServer : IDisposable
 
     private static string Reason(int status) => status switch
     {
-        200 => "OK", 201 => "Created", 202 => "Accepted", 204 => "No Content", 206 => "Partial Content",
-        307 => "Temporary Redirect", 401 => "Unauthorized", 403 => "Forbidden", 404 => "Not Found",
-        416 => "Range Not Satisfiable", 429 => "Too Many Requests", 500 => "Internal Server Error",
-        503 => "Service Unavailable", _ => "Status",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        206 => "Partial Content",
+        307 => "Temporary Redirect",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        416 => "Range Not Satisfiable",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
     };
 }
