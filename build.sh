@@ -331,6 +331,7 @@ test_all() {
     fi
 
     check "shellcheck" shellcheck build.sh .ci/run
+    check "dotnet format whitespace" dotnet format whitespace Runtime.sln --verify-no-changes
     check "arm64 binary runs under qemu" run_arm64_binary
 
     local trx=() passed failed skipped
