@@ -25,7 +25,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 BASE_PACKAGES=(gcc libc6-dev zlib1g-dev)
 ARM64_PACKAGES=(clang lld gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross)
-TEST_PACKAGES=(docker-registry skopeo umoci qemu-user-static busybox-static apache2-utils shellcheck)
+TEST_PACKAGES=(docker-registry skopeo umoci qemu-user-static busybox-static apache2-utils shellcheck clang-format)
 
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'build.sh: warning: %s\n' "$*" >&2; }
@@ -332,6 +332,7 @@ test_all() {
 
     check "shellcheck" shellcheck build.sh .ci/run
     check "dotnet format whitespace" dotnet format whitespace Runtime.sln --verify-no-changes
+    check "clang-format" bash -c 'shopt -s nullglob; clang-format --dry-run --Werror rootfs-fixtures/src/*.[ch] native/*.[ch]'
     check "arm64 binary runs under qemu" run_arm64_binary
 
     local trx=() passed failed skipped
