@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -148,6 +149,69 @@ public sealed class ArchiveTests
         Assert.Contains("No such image", result.Stderr, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
     }
+
+    [Fact]
+    public async Task Load_killed_midway_shows_no_image_and_the_next_load_completes_and_cleans_up()
+    {
+        using var cli = new HiveletCli();
+        using var dir = new TempDirectory("hivelet-e2e-killed-load");
+        // 4 MiB of layer, so half the archive is well inside a layer when the kill comes.
+        var image = ImageFactory.Build(new ImageDefinition { Cmd = ["/big"] }
+            .Layer(new LayerDefinition().File("big", RandomNumberGenerator.GetBytes(4 << 20))));
+        var tar = dir.Combine("big.tar");
+        DockerArchive.Create(image, ["lab/big:v1"], DockerArchiveStyle.Legacy).WriteTar(tar);
+        var bytes = await File.ReadAllBytesAsync(tar);
+
+        var psi = new ProcessStartInfo(cli.Binary)
+        {
+            ArgumentList = { "--root", cli.Root, "load" },
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in cli.Environment)
+        {
+            if (value is null)
+                psi.Environment.Remove(key);
+            else
+                psi.Environment[key] = value;
+        }
+        using (var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start hivelet load"))
+        {
+            try
+            {
+                // Half the archive, then the pipe stays open: the load blocks waiting for the rest.
+                await process.StandardInput.BaseStream.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+                await process.StandardInput.BaseStream.FlushAsync();
+                var waited = Stopwatch.StartNew();
+                while (!HasPartialData(cli) && !process.HasExited && waited.Elapsed < TimeSpan.FromSeconds(30))
+                    await Task.Delay(50);
+                Assert.False(process.HasExited, $"load exited early with {(process.HasExited ? process.ExitCode : 0)}");
+                Assert.True(HasPartialData(cli), "load wrote nothing within 30s");
+                process.Kill(); // SIGKILL: no cleanup code runs.
+                await process.WaitForExitAsync();
+            }
+            finally
+            {
+                ProcessRunner.Kill(process);
+            }
+        }
+
+        Assert.Empty(ImageVerbTests.Lines((await cli.RunOkAsync("images", "-q")).Stdout));
+        var load = await cli.RunOkAsync("load", "-i", tar);
+        Assert.Contains("Loaded image: lab/big:v1", load.Stdout, StringComparison.Ordinal);
+        using var inspect = JsonDocument.Parse((await cli.RunOkAsync("image", "inspect", "lab/big:v1")).Stdout);
+        Assert.Equal(image.ImageId.ToString(), inspect.RootElement[0].GetProperty("Id").GetString());
+        await cli.RunOkAsync("image", "prune", "-a", "-f");
+        AssertNoTempLeft(cli);
+    }
+
+    private static bool HasPartialData(HiveletCli cli) =>
+        new[] { Path.Combine(cli.Root, "tmp"), Path.Combine(cli.Root, "content", "ingest") }
+            .Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))
+            .Any(f => new FileInfo(f).Length > 0);
 
     private static void AssertNoTempLeft(HiveletCli cli)
     {

@@ -130,6 +130,47 @@ public sealed class TokenAuthTests(TokenRegistryFixture fixture)
         Assert.Equal(image.ImageId.ToString(), inspect.RootElement[0].GetProperty("Id").GetString());
     }
 
+    [E2EFact(Peers.Registry)]
+    public async Task Push_through_the_token_flow_asks_for_pull_and_push_on_the_target_repository()
+    {
+        var image = ImageFactory.Build(VerbImages.Beta());
+        using var cli = new HiveletCli();
+        await VerbImages.LoadAsync(cli, image, "lab/beta:v1");
+        var target = $"{fixture.Registry.Host}/token/pushed:v1";
+        await cli.RunOkAsync("tag", "lab/beta:v1", target);
+        int before = fixture.Tokens.Requests.Count;
+
+        await cli.RunOkAsync("push", target);
+
+        var scopes = fixture.Tokens.Requests.Skip(before).SelectMany(r => r.Scopes).ToList();
+        Assert.Contains(scopes, s => s is "repository:token/pushed:pull,push" or "repository:token/pushed:push,pull");
+        Assert.DoesNotContain(scopes, s => !s.StartsWith("repository:token/pushed:", StringComparison.Ordinal));
+        using var fresh = new HiveletCli();
+        await fresh.RunOkAsync("pull", target);
+        using var inspect = JsonDocument.Parse((await fresh.RunOkAsync("image", "inspect", target)).Stdout);
+        Assert.Equal(image.ImageId.ToString(), inspect.RootElement[0].GetProperty("Id").GetString());
+    }
+
+    [E2EFact(Peers.Registry)]
+    public async Task Logged_in_pull_sends_the_credential_to_the_token_server()
+    {
+        var image = ImageFactory.Build(VerbImages.Alpha());
+        using (var client = await PushClientAsync("token/private"))
+            await RegistryPusher.PushAsync(client, "token/private", "v1", image);
+        using var cli = new HiveletCli();
+        int before = fixture.Tokens.Requests.Count;
+        var login = await cli.RunAsync(["login", "-u", "token-user", "--password-stdin", fixture.Registry.Host], stdin: "token-secret\n");
+        login.EnsureSuccess();
+        Assert.Contains(fixture.Tokens.Requests.Skip(before), r => r.HadAuthorization);
+        before = fixture.Tokens.Requests.Count;
+
+        await cli.RunOkAsync("pull", $"{fixture.Registry.Host}/token/private:v1");
+
+        var requests = fixture.Tokens.Requests.Skip(before).ToList();
+        Assert.NotEmpty(requests);
+        Assert.All(requests, r => Assert.True(r.HadAuthorization, "a logged-in pull asked for an anonymous token"));
+    }
+
     /// <summary>A client holding a push token fetched straight from the token server.</summary>
     private async Task<HttpClient> PushClientAsync(string repo)
     {

@@ -191,7 +191,9 @@ public sealed class ImageVerbTests(RegistryFixture fixture)
 
         var prune = await cli.RunOkAsync("image", "prune", "-f");
         Assert.Contains("Deleted Images:", prune.Stdout, StringComparison.Ordinal);
-        Assert.Contains(dangling.Manifest.Digest.ToString(), prune.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"untagged: {fixture.Registry.Host}/verbs/prune@{dangling.Manifest.Digest}", prune.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"deleted: {dangling.ImageId}", prune.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(alpha.ImageId.ToString(), prune.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"Total reclaimed space: [1-9][0-9.]*\s?[kMG]?B", prune.Stdout);
         Assert.Equal([Short(alpha.ImageId.Encoded)], Lines((await cli.RunOkAsync("images", "-q")).Stdout));
         Assert.False(File.Exists(VerbImages.BlobPath(cli, dangling.Config.Digest.Encoded)));
@@ -200,7 +202,8 @@ public sealed class ImageVerbTests(RegistryFixture fixture)
         Assert.Equal("Total reclaimed space: 0B", again.Stdout.Trim());
 
         var all = await cli.RunOkAsync("image", "prune", "-a", "-f");
-        Assert.Contains("lab/alpha:v1", all.Stdout, StringComparison.Ordinal);
+        Assert.Contains("untagged: lab/alpha:v1", all.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"deleted: {alpha.ImageId}", all.Stdout, StringComparison.Ordinal);
         Assert.Contains("Total reclaimed space:", all.Stdout, StringComparison.Ordinal);
         Assert.Empty(Lines((await cli.RunOkAsync("images", "-q")).Stdout));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(cli.Root, "content", "blobs", "sha256")));
