@@ -242,8 +242,9 @@ demo_step() {
 
 demo() {
     prereqs_base
-    build_x64
-    build_fixtures fixture
+    # Build chatter goes to stderr so stdout is just the session a reader would see.
+    build_x64 >&2
+    build_fixtures fixture >&2
     local bin=$ARTIFACTS/linux-x64/hivelet root=${HIVELET_ROOT:-}
     if [[ -z $root ]]; then
         root=$(mktemp -d /tmp/hivelet-demo.XXXXXX)
