@@ -144,6 +144,30 @@ public sealed class ImageVerbTests(RegistryFixture fixture)
         Assert.Single(Lines((await cli.RunOkAsync("images")).Stdout));
     }
 
+    [E2EFact(Peers.Registry)]
+    public async Task Rmi_of_a_repository_digest_drops_only_that_reference_and_keeps_the_tagged_image()
+    {
+        var image = ImageFactory.Build(VerbImages.Alpha());
+        using (var client = fixture.Registry.CreateClient())
+            await RegistryPusher.PushAsync(client, "verbs/rmi-digest", "v1", image);
+        using var cli = new HiveletCli();
+        var tagged = $"{fixture.Registry.Host}/verbs/rmi-digest:v1";
+        var byDigest = $"{fixture.Registry.Host}/verbs/rmi-digest@{image.Manifest.Digest}";
+        await cli.RunOkAsync("pull", tagged);
+        await cli.RunOkAsync("tag", tagged, $"{fixture.Registry.Host}/verbs/rmi-digest:v2");
+
+        var result = await cli.RunOkAsync("rmi", byDigest);
+
+        Assert.Equal($"Untagged: {byDigest}", result.Stdout.Trim());
+        Assert.Equal(2, Lines((await cli.RunOkAsync("images")).Stdout).Count - 1);
+        using var inspect = JsonDocument.Parse((await cli.RunOkAsync("image", "inspect", tagged)).Stdout);
+        Assert.Equal(0, inspect.RootElement[0].GetProperty("RepoDigests").GetArrayLength());
+        Assert.True(File.Exists(VerbImages.BlobPath(cli, image.Config.Digest.Encoded)));
+        var again = await cli.RunAsync("rmi", byDigest);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("No such image", again.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Rmi_frees_the_blobs_and_snapshots_of_a_deleted_image_but_keeps_those_another_image_shares()
     {
