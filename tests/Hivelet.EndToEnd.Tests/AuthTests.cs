@@ -72,6 +72,23 @@ public sealed class AuthTests(AuthRegistryFixture fixture)
     }
 
     [E2EFact(Peers.Registry, Peers.Htpasswd)]
+    public async Task Failed_login_keeps_the_credential_stored_before()
+    {
+        var reference = await PushAsync("auth/kept");
+        using var cli = new HiveletCli();
+        var credential = Registry.Credential!;
+        (await cli.RunAsync(["login", "-u", credential.UserName, "--password-stdin", Registry.Host],
+            stdin: credential.Password + "\n")).EnsureSuccess();
+        var stored = await File.ReadAllBytesAsync(Path.Combine(cli.Root, "auth.json"));
+
+        var wrong = await cli.RunAsync(["login", "-u", credential.UserName, "--password-stdin", Registry.Host], stdin: "wrong\n");
+
+        Assert.NotEqual(0, wrong.ExitCode);
+        Assert.Equal(stored, await File.ReadAllBytesAsync(Path.Combine(cli.Root, "auth.json")));
+        await cli.RunOkAsync("pull", reference);
+    }
+
+    [E2EFact(Peers.Registry, Peers.Htpasswd)]
     public async Task Pull_uses_credentials_from_the_docker_config_named_by_DOCKER_CONFIG()
     {
         var reference = await PushAsync("auth/dockerconfig");
