@@ -232,41 +232,28 @@ build_fixtures() {
 
 # --- demo -------------------------------------------------------------------------------------
 
-# True when `hivelet [parent] verb` exists, judged from the help's command list.
-has_verb() {
-    local bin=$1
-    shift
-    local help
-    help=$("$bin" "${@:1:$#-1}" --help 2>/dev/null) || return 1
-    sed -n '/^Commands:/,$p' <<<"$help" | grep -qE "^[[:space:]]+${!#}([[:space:],]|$)"
-}
-
+# Prints the command as a shell prompt line, then runs it against the demo root.
 demo_step() {
     local bin=$1 root=$2
     shift 2
-    local verb=("$@")
-    [[ ${verb[0]} == image ]] && verb=(image "${verb[1]}") || verb=("${verb[0]}")
-    if ! has_verb "$bin" "${verb[@]}"; then
-        printf '\n-- hivelet %s: not implemented yet in this build (skipped)\n' "${verb[*]}"
-        return 0
-    fi
     printf '\n$ hivelet %s\n' "$*"
     "$bin" --root "$root" "$@"
 }
 
 demo() {
     prereqs_base
-    build_x64
-    build_fixtures fixture
+    # Build chatter goes to stderr so stdout is just the session a reader would see.
+    build_x64 >&2
+    build_fixtures fixture >&2
     local bin=$ARTIFACTS/linux-x64/hivelet root=${HIVELET_ROOT:-}
     if [[ -z $root ]]; then
         root=$(mktemp -d /tmp/hivelet-demo.XXXXXX)
         # shellcheck disable=SC2064 # expand now: the path is fixed
         trap "rm -rf '$root'" EXIT
     fi
-    printf '\n$ hivelet version\n'
-    "$bin" version
-    demo_step "$bin" "$root" load -i "$FIXTURES/hivelet-fixture.tar"
+    demo_step "$bin" "$root" version
+    # Relative to the repository (the working directory), as a reader would type it.
+    demo_step "$bin" "$root" load -i "${FIXTURES#"$REPO"/}/hivelet-fixture.tar"
     demo_step "$bin" "$root" images
     demo_step "$bin" "$root" image inspect hivelet/fixture:latest
     printf '\ndemo done (state in %s%s)\n' "$root" "$([[ -n ${HIVELET_ROOT:-} ]] || echo ', removed on exit')"

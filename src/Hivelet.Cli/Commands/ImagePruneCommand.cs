@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Hivelet.Cli.Output;
 using Hivelet.Images.Content;
+using Hivelet.Images.References;
 
 namespace Hivelet.Cli.Commands;
 
@@ -23,20 +24,25 @@ public static class ImagePruneCommand
                 if (answer is null || !answer.Trim().StartsWith('y'))
                     return Task.FromResult(0);
             }
-            var removed = new List<string>();
+            var removed = new List<ImageRecord>();
             foreach (var record in services.Images.List())
             {
                 // Dangling: known only by digest, no tag points at it. Containers will pin images once they exist.
                 bool dangling = StoredImage.Split(record).Tag == "<none>";
                 if ((everything || dangling) && services.Images.Delete(record.Name))
-                    removed.Add(record.Name);
+                    removed.Add(record);
             }
+            // Docker lists the names it untagged, then the image IDs that lost their last name.
+            var remaining = services.Images.List().Select(r => r.Id).ToHashSet();
+            var deletedIds = removed.Select(r => r.Id).Distinct().Where(id => !remaining.Contains(id)).ToList();
             var gc = RmiCommand.CollectQuietly(services);
             if (removed.Count > 0)
             {
                 Console.WriteLine("Deleted Images:");
-                foreach (var name in removed)
-                    Console.WriteLine($"untagged: {name}");
+                foreach (var record in removed)
+                    Console.WriteLine($"untagged: {ImageReference.Parse(record.Name).FamiliarString()}");
+                foreach (var id in deletedIds)
+                    Console.WriteLine($"deleted: {id}");
                 Console.WriteLine();
             }
             Console.WriteLine($"Total reclaimed space: {Units.HumanSize(gc?.BytesFreed ?? 0)}");

@@ -40,6 +40,17 @@ public static class RmiCommand
     private static bool Remove(HiveletServices services, string arg, bool force)
     {
         var records = ImageLookup.Find(services.Images, arg);
+        if (ImageReference.TryParse(arg, out var digestRef) && digestRef.Digest is { } digest && services.Images.Get(digestRef.ToString()) is null)
+        {
+            // name@digest found through a tag's repository digest: like Docker, drop only that reference;
+            // the tags and the image stay.
+            var repoDigest = $"{digestRef.Name}@{digest}";
+            using var lease = services.StoreLock.AcquireLease(StoreLock.DefaultLeaseWait);
+            foreach (var r in records)
+                services.Images.Put(r with { RepoDigests = r.RepoDigests.Where(d => d != repoDigest).ToList() });
+            Console.WriteLine($"Untagged: {digestRef.FamiliarName}@{digest}");
+            return false;
+        }
         bool byName = ImageReference.TryParse(arg, out var reference) &&
                       records.Count == 1 && records[0].Name == (reference.Digest is null ? reference.WithDefaultTag().ToString() : reference.ToString());
         if (!byName && records.Select(r => r.Name).Distinct().Count() > 1 && !force)

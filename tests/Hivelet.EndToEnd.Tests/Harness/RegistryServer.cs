@@ -47,7 +47,12 @@ public sealed class RegistryServer : IDisposable
     /// <summary>The registry's recent log lines, for failure messages.</summary>
     public string RecentLog => string.Join('\n', _log);
 
-    public static async Task<RegistryServer> StartAsync(bool withAuth = false)
+    public static Task<RegistryServer> StartAsync(bool withAuth = false) => StartAsync(withAuth, tokenAuth: null);
+
+    /// <summary>A registry that trusts <paramref name="tokens"/> for Bearer token auth (no user of its own).</summary>
+    public static Task<RegistryServer> StartWithTokenAuthAsync(TokenServer tokens) => StartAsync(false, tokens);
+
+    private static async Task<RegistryServer> StartAsync(bool withAuth, TokenServer? tokenAuth)
     {
         var binary = Peers.Require(Peers.Registry);
         NetworkCredential? credential = null;
@@ -67,7 +72,7 @@ public sealed class RegistryServer : IDisposable
                 // binds, so a start that fails is retried with a new port.
                 int port = FreePort();
                 var config = dir.Combine("config.yml");
-                await File.WriteAllTextAsync(config, Config(port, dir.Combine("data"), withAuth ? dir.Combine("htpasswd") : null));
+                await File.WriteAllTextAsync(config, Config(port, dir.Combine("data"), withAuth ? dir.Combine("htpasswd") : null, tokenAuth));
                 var log = new ConcurrentQueue<string>();
                 var process = Start(binary, config, log);
                 try
@@ -110,7 +115,7 @@ public sealed class RegistryServer : IDisposable
         _dir.Dispose();
     }
 
-    private static string Config(int port, string data, string? htpasswd)
+    private static string Config(int port, string data, string? htpasswd, TokenServer? tokens)
     {
         var sb = new StringBuilder($"""
             version: 0.1
@@ -135,6 +140,18 @@ public sealed class RegistryServer : IDisposable
                   htpasswd:
                     realm: hivelet-test
                     path: {htpasswd}
+
+                """);
+        }
+        if (tokens is not null)
+        {
+            sb.Append($"""
+                auth:
+                  token:
+                    realm: {tokens.Realm}
+                    service: {TokenServer.Service}
+                    issuer: {TokenServer.Issuer}
+                    rootcertbundle: {tokens.CertificatePath}
 
                 """);
         }
