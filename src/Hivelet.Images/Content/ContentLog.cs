@@ -20,7 +20,7 @@ internal static partial class ContentLog
     [LoggerMessage(EventId = 1104, Level = LogLevel.Debug, Message = "Blob {Digest} already present: ingest dropped")]
     public static partial void BlobAlreadyPresent(this ILogger logger, string digest);
 
-    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Ingest of {Digest} failed verification (got {Actual}): partial data removed")]
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Ingest of {Digest} failed verification (got {Actual}): partial data removed")]
     public static partial void IngestDigestMismatch(this ILogger logger, string digest, string actual);
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Debug, Message = "Deleted blob {Digest}")]
