@@ -10,12 +10,15 @@
 # Contenders, each from a fresh, empty destination every run:
 #   hivelet   hivelet --root FRESH pull -q IMAGE                       (per storage driver)
 #   skopeo    skopeo copy docker://IMAGE oci:DIR:bench + umoci unpack --image DIR:bench BUNDLE
-#   docker    docker pull IMAGE, then docker rmi                       (only when `docker info` works)
+#   docker    docker pull IMAGE, then docker rmi                       (only when `docker info` works;
+#             its CPU and RSS figures are the client's, dockerd does the work)
 #   floor     per layer in parallel: curl -s BLOB | gzip -dc | tar -x -C DIR/i
 # Runs are warm-cache for everyone (the registry's blobs stay in the page cache; nothing is dropped).
 # Wall time comes from date +%s%N; peak RSS from /usr/bin/time -f %M, which reports the largest
-# single process of the command (for pipelines and skopeo+umoci: the biggest one, not a sum).
-# Prints a markdown table: medians, min/max, ratios to hivelet's median, peak RSS.
+# single process of the command (for pipelines and skopeo+umoci: the biggest one, not a sum);
+# CPU time (user + sys of all processes, from the same time) is reported too, because on a busy
+# machine wall time favours whoever runs more processes (the floor runs 9 of them).
+# Prints a markdown table: medians, min/max, ratios to hivelet's median, CPU time, peak RSS.
 # Needs root (overlay mounts, umoci as root). Traffic goes to 127.0.0.1 only.
 set -euo pipefail
 
@@ -196,15 +199,17 @@ run_contender() {
     esac
     local start end rc=0
     start=$(date +%s%N)
-    timeout "$STEP_TIMEOUT" /usr/bin/time -f %M -o "$WORK/rss" "${cmd[@]}" >"$WORK/out" 2>"$WORK/err" || rc=$?
+    timeout "$STEP_TIMEOUT" /usr/bin/time -f '%M %U %S' -o "$WORK/rss" "${cmd[@]}" >"$WORK/out" 2>"$WORK/err" || rc=$?
     end=$(date +%s%N)
     if ((rc != 0)); then
         printf 'pull.sh: %s failed (exit %d):\n' "$name" "$rc" >&2
         tail -n 20 "$WORK/err" >&2
         return 1
     fi
-    # time -o writes "Command exited..." lines first on failure; the figure is the last line.
-    printf '%s %s\n' "$(((end - start) / 1000000))" "$(tail -n 1 "$WORK/rss")"
+    # Columns: wall ms, peak RSS KB, CPU ms (the time figures are the last line of its -o file).
+    local rss user sys
+    read -r rss user sys < <(tail -n 1 "$WORK/rss")
+    printf '%s %s %s\n' "$(((end - start) / 1000000))" "$rss" "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000 }')"
 }
 
 # Regular files unpacked by a contender, to show that every one did the same work.
@@ -240,29 +245,34 @@ stats() {
 print_table() {
     local contenders=("$@") name base_ms
     read -r base_ms _ < <(stats "$WORK/results/hivelet-${DRIVERS%% *}" 1)
-    printf '\n| contender | median s | min s | max s | time / hivelet-%s | peak RSS MB (median, max) |\n' "${DRIVERS%% *}"
-    printf '|---|---:|---:|---:|---:|---:|\n'
+    printf '\n| contender | median s | min s | max s | time / hivelet-%s | CPU s (median) | peak RSS MB (median, max) |\n' "${DRIVERS%% *}"
+    printf '|---|---:|---:|---:|---:|---:|---:|\n'
     for name in "${contenders[@]}"; do
-        local f=$WORK/results/$name med min max rmed _rmin rmax
+        local f=$WORK/results/$name med min max rmed rmax cpu
         read -r med min max < <(stats "$f" 1)
-        read -r rmed _rmin rmax < <(stats "$f" 2)
-        awk -v n="$name" -v med="$med" -v min="$min" -v max="$max" -v b="$base_ms" -v rm="$rmed" -v rx="$rmax" 'BEGIN {
-            printf "| %s | %.2f | %.2f | %.2f | %.2f | %.0f, %.0f |\n", n, med / 1000, min / 1000, max / 1000, med / b, rm / 1024, rx / 1024
+        read -r rmed _ rmax < <(stats "$f" 2)
+        read -r cpu _ < <(stats "$f" 3)
+        awk -v n="$name" -v med="$med" -v min="$min" -v max="$max" -v b="$base_ms" -v rm="$rmed" -v rx="$rmax" -v c="$cpu" 'BEGIN {
+            printf "| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f, %.0f |\n", n, med / 1000, min / 1000, max / 1000, med / b, c / 1000, rm / 1024, rx / 1024
         }'
     done
     if [[ " ${contenders[*]} " != *" docker "* ]]; then
-        printf '| docker | not available | | | | |\n'
+        printf '| docker | not available | | | | | |\n'
     fi
 }
 
 print_verdicts() {
-    local base_ms floor_ms rss_max
+    local base_ms floor_ms rss_max base_cpu floor_cpu
     read -r base_ms _ < <(stats "$WORK/results/hivelet-${DRIVERS%% *}" 1)
     read -r floor_ms _ < <(stats "$WORK/results/floor" 1)
     read -r _ _ rss_max < <(stats "$WORK/results/hivelet-${DRIVERS%% *}" 2)
+    read -r base_cpu _ < <(stats "$WORK/results/hivelet-${DRIVERS%% *}" 3)
+    read -r floor_cpu _ < <(stats "$WORK/results/floor" 3)
     printf '\nTargets (hivelet-%s):\n' "${DRIVERS%% *}"
     awk -v b="$base_ms" -v f="$floor_ms" 'BEGIN {
         printf "- no slower than the floor: %s (hivelet %.2f s vs floor %.2f s, ratio %.2f)\n", (b <= f) ? "MET" : "MISSED", b / 1000, f / 1000, b / f }'
+    awk -v b="$base_cpu" -v f="$floor_cpu" 'BEGIN {
+        printf "- CPU time, for comparison: hivelet %.2f s vs floor %.2f s (ratio %.2f)\n", b / 1000, f / 1000, b / f }'
     if [[ -s $WORK/results/docker ]]; then
         local docker_ms
         read -r docker_ms _ < <(stats "$WORK/results/docker" 1)
@@ -310,9 +320,9 @@ main() {
             figures=$(run_contender "$name" "$dest") || die "run $run: $name failed"
             echo "$figures" >>"$WORK/results/$name"
             if ((run == 1)); then
-                log "run $run: $name ${figures%% *} ms, ${figures##* } KB peak RSS, $(count_files "$name" "$dest") files"
+                log "run $run: $name (wall ms, peak RSS KB, CPU ms) $figures, $(count_files "$name" "$dest") files"
             else
-                log "run $run: $name ${figures%% *} ms, ${figures##* } KB peak RSS"
+                log "run $run: $name (wall ms, peak RSS KB, CPU ms) $figures"
             fi
             reset_contender "$name" "$dest"
         done
