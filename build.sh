@@ -277,7 +277,8 @@ check() {
 
 run_arm64_binary() {
     local out
-    out=$(qemu-aarch64-static -L "$AARCH64_SYSROOT" "$ARTIFACTS/linux-arm64/hivelet" version) || return 1
+    # Bounded: the .NET runtime starts slowly under qemu-user, and a hang must not eat CI's budget.
+    out=$(timeout 600 qemu-aarch64-static -L "$AARCH64_SYSROOT" "$ARTIFACTS/linux-arm64/hivelet" version) || return 1
     printf '%s\n' "$out"
     grep -q 'linux/arm64' <<<"$out"
 }
