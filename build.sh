@@ -278,7 +278,10 @@ check() {
 run_arm64_binary() {
     local out
     # Bounded: the .NET runtime starts slowly under qemu-user, and a hang must not eat CI's budget.
-    out=$(timeout 600 qemu-aarch64-static -L "$AARCH64_SYSROOT" "$ARTIFACTS/linux-arm64/hivelet" version) || return 1
+    # LD_LIBRARY_PATH keeps the loader on the cross sysroot's libraries: where libc6:arm64 is also
+    # installed, the host's ld.so.cache would mix two glibc builds and the runtime spins at start-up.
+    out=$(timeout 600 qemu-aarch64-static -L "$AARCH64_SYSROOT" -E LD_LIBRARY_PATH="$AARCH64_SYSROOT/lib" \
+        "$ARTIFACTS/linux-arm64/hivelet" version) || return 1
     printf '%s\n' "$out"
     grep -q 'linux/arm64' <<<"$out"
 }
