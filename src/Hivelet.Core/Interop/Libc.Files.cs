@@ -51,25 +51,6 @@ internal static partial class Libc
         public nint tv_nsec;
     }
 
-    /// <summary>struct statx: 256 bytes, same layout on every architecture.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
-    public struct statx_t
-    {
-        [FieldOffset(0)] public uint stx_mask;
-        [FieldOffset(16)] public uint stx_nlink;
-        [FieldOffset(20)] public uint stx_uid;
-        [FieldOffset(24)] public uint stx_gid;
-        [FieldOffset(28)] public ushort stx_mode;
-        [FieldOffset(32)] public ulong stx_ino;
-        [FieldOffset(40)] public ulong stx_size;
-        [FieldOffset(64)] public long stx_atime_sec;
-        [FieldOffset(72)] public uint stx_atime_nsec;
-        [FieldOffset(112)] public long stx_mtime_sec;
-        [FieldOffset(120)] public uint stx_mtime_nsec;
-        [FieldOffset(128)] public uint stx_rdev_major;
-        [FieldOffset(132)] public uint stx_rdev_minor;
-    }
-
     [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial nint syscall_openat2(nint number, int dirfd, string path, open_how* how, nuint size);
 
@@ -123,9 +104,6 @@ internal static partial class Libc
 
     [LibraryImport(Name, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial nint lgetxattr(string path, string name, byte* value, nuint size);
-
-    [LibraryImport(Name, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static unsafe partial int statx(int dirfd, string path, int flags, uint mask, statx_t* buf);
 
     [LibraryImport(Name, SetLastError = true)]
     internal static unsafe partial nint getdents64(int fd, byte* buf, nuint count);

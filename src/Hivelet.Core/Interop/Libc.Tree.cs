@@ -18,40 +18,6 @@ internal static partial class Libc
         // _IOW(0x94, 9, int): the same encoding on x86, arm and arm64.
         public const nuint FICLONE = 0x40049409;
 
-        [StructLayout(LayoutKind.Sequential)]
-        public struct statx_timestamp
-        {
-            public long tv_sec;
-            public uint tv_nsec;
-            public int __reserved;
-        }
-
-        /// <summary>struct statx (linux/stat.h): 256 bytes on every architecture.</summary>
-        [StructLayout(LayoutKind.Sequential, Size = 256)]
-        public struct statx_buf
-        {
-            public uint stx_mask;
-            public uint stx_blksize;
-            public ulong stx_attributes;
-            public uint stx_nlink;
-            public uint stx_uid;
-            public uint stx_gid;
-            public ushort stx_mode;
-            public ushort __spare0;
-            public ulong stx_ino;
-            public ulong stx_size;
-            public ulong stx_blocks;
-            public ulong stx_attributes_mask;
-            public statx_timestamp stx_atime;
-            public statx_timestamp stx_btime;
-            public statx_timestamp stx_ctime;
-            public statx_timestamp stx_mtime;
-            public uint stx_rdev_major;
-            public uint stx_rdev_minor;
-            public uint stx_dev_major;
-            public uint stx_dev_minor;
-        }
-
         /// <summary>struct timespec_t: time_t and long are both the native word (32-bit on arm).</summary>
         [StructLayout(LayoutKind.Sequential)]
         public struct timespec_t
@@ -59,9 +25,6 @@ internal static partial class Libc
             public nint tv_sec;
             public nint tv_nsec;
         }
-
-        [LibraryImport(Name, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        internal static unsafe partial int statx(int dirfd, string pathname, int flags, uint mask, statx_buf* statxbuf);
 
         [LibraryImport(Name, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int mkdir(string pathname, uint mode);

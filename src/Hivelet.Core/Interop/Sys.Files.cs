@@ -138,7 +138,7 @@ public static partial class Sys
     /// <summary>lstat-like: file type and permission bits of <paramref name="name"/>, or an errno.</summary>
     public static unsafe int TryStatAt(SafeDirectoryHandle parent, string name, out uint mode, out ulong inode)
     {
-        Libc.statx_t st;
+        Libc.statx_buf st;
         int flags = Libc.AT_SYMLINK_NOFOLLOW | (name.Length == 0 ? Libc.AT_EMPTY_PATH : 0);
         if (Libc.statx(parent.Fd, name, flags, Libc.STATX_TYPE | Libc.STATX_MODE | Libc.STATX_INO, &st) == -1)
         {

@@ -9,15 +9,6 @@ public static partial class Sys
     // flag names stay free for the file-operations group.
     private const int LockFileOpenFlags = 0x2 | 0x40;
 
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const int AtEmptyPath = 0x1000;
-    private const uint StatxIno = 0x100;
-
-    // struct statx: 256 bytes; stx_ino at 32, stx_dev_major/minor at 136/140 (include/uapi/linux/stat.h).
-    private const int StatxSize = 256;
-    private const int StatxInoOffset = 32;
-    private const int StatxDevOffset = 136;
 
     /// <summary>
     /// Opens (creating with mode 0600 if needed) a file used only for flock. Opened with open(2), not
@@ -67,16 +58,23 @@ public static partial class Sys
     /// </summary>
     public static unsafe bool IsSameFile(SafeFileHandle fd, string path)
     {
-        byte* open = stackalloc byte[StatxSize];
-        byte* named = stackalloc byte[StatxSize];
-        Check(Libc.statx_lock_fd(fd, "", AtEmptyPath, StatxIno, open), "statx", path);
-        if (Libc.statx_lock_path(AtFdCwd, path, AtSymlinkNoFollow, StatxIno, named) == -1)
+        Libc.statx_buf open, named;
+        bool added = false;
+        try
+        {
+            fd.DangerousAddRef(ref added);
+            Check(Libc.statx((int)fd.DangerousGetHandle(), "", Libc.AT_EMPTY_PATH, Libc.STATX_INO, &open), "statx", path);
+        }
+        finally
+        {
+            if (added)
+                fd.DangerousRelease();
+        }
+        if (Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_INO, &named) == -1)
         {
             int errno = Marshal.GetLastPInvokeError();
             return errno is Errnos.ENOENT or Errnos.ENOTDIR ? false : throw new ErrnoException("statx", path, errno);
         }
-        // Compared as bytes: no alignment assumptions on 32-bit arm.
-        return new ReadOnlySpan<byte>(open + StatxInoOffset, 8).SequenceEqual(new ReadOnlySpan<byte>(named + StatxInoOffset, 8)) &&
-               new ReadOnlySpan<byte>(open + StatxDevOffset, 8).SequenceEqual(new ReadOnlySpan<byte>(named + StatxDevOffset, 8));
+        return open.stx_ino == named.stx_ino && open.stx_dev_major == named.stx_dev_major && open.stx_dev_minor == named.stx_dev_minor;
     }
 }

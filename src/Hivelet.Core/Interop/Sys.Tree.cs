@@ -20,8 +20,8 @@ public static partial class Sys
     /// <summary>lstat that returns the errno (0 on success), for "does it exist" checks.</summary>
     public static unsafe int TryLStat(string path, out FileStatus status)
     {
-        Libc.Tree.statx_buf b;
-        if (Libc.Tree.statx(Libc.Tree.AT_FDCWD, path, Libc.Tree.AT_SYMLINK_NOFOLLOW, Libc.Tree.STATX_BASIC_STATS, &b) == -1)
+        Libc.statx_buf b;
+        if (Libc.statx(Libc.AT_FDCWD, path, Libc.Tree.AT_SYMLINK_NOFOLLOW, Libc.Tree.STATX_BASIC_STATS, &b) == -1)
         {
             status = default;
             return Marshal.GetLastPInvokeError();
