@@ -47,7 +47,7 @@ public sealed class ImagePuller
         {
             return await PullCoreAsync(reference, platform, observer, ct).ConfigureAwait(false);
         }
-        catch (HiveletException e) when (e is not RegistryException)
+        catch (HiveletException e) when (e is not RegistryException && !e.Message.StartsWith("pull ", StringComparison.Ordinal))
         {
             throw new HiveletException($"pull {reference.FamiliarString()}", e);
         }
