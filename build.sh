@@ -305,6 +305,9 @@ test_all() {
     prereqs_arm64
     apt_install "${TEST_PACKAGES[@]}"
     fetch_busybox
+    # The arm64 binary's own loader, libc and OpenSSL (sha256), for running it through binfmt.
+    add_foreign_arch arm64 armhf
+    apt_install libc6:arm64 libssl3:arm64
     register_binfmt
     build_x64
     build_arm64
@@ -318,6 +321,7 @@ test_all() {
     if ((rc == 0)); then
         log "dotnet test Runtime.sln"
         HIVELET_BIN=$ARTIFACTS/linux-x64/hivelet HIVELET_EXPECT_COMMIT=$(commit_id) HIVELET_FIXTURES=$FIXTURES \
+            HIVELET_E2E_ARM64=1 \
             dotnet test Runtime.sln -c Release --no-build --results-directory "$results" \
             --logger "trx;LogFilePrefix=hivelet" --logger "console;verbosity=normal" || rc=$?
     fi
