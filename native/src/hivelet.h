@@ -1,0 +1,54 @@
+/* Entry points and the seams between the parts of native/ (see CONTRACT.md). */
+#ifndef HIVELET_H
+#define HIVELET_H
+
+#include "plan.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* main.c dispatches here: `hivelet __monitor BUNDLE` and `hivelet __exec PLAN
+ * [PID]`. */
+int hl_monitor_main(int argc, char **argv);
+int hl_exec_main(int argc, char **argv);
+
+/* child.c: a started container process. */
+struct hl_child {
+  pid_t pid;    /* the container's pid 1, as the host sees it */
+  int error_fd; /* read end: EOF = exec'd; otherwise one "CODE MESSAGE" line */
+};
+
+/* Starts the container described by PLAN. stdio fds are dup'ed onto 0/1/2 in
+ * the container (-1 = /dev/null); with make_ctty the container's pid 1 calls
+ * setsid() and makes stdin its controlling terminal (the pty slave). Forks an
+ * intermediate process that joins the cgroups, unshares the namespaces and
+ * forks pid 1, then exits: the caller must be a child subreaper
+ * (PR_SET_CHILD_SUBREAPER) to reap pid 1. Returns 0, or -1 with a one-line
+ * reason in err. Uses no malloc between fork and exec. */
+int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
+                       int stderr_fd, int make_ctty, struct hl_child *out,
+                       char *err, size_t errlen);
+
+/* Waits until the container process exec'd (returns 0) or failed before exec
+ * (returns 125, 126 or 127 and the reason in msg). Closes error_fd. */
+int hl_container_wait_exec(struct hl_child *child, char *msg, size_t msglen);
+
+/* spawn.c, called from managed code (LibraryImport "libhivelet"): starts
+ * `EXE __monitor BUNDLE` in its own session with fd 3 = start_fd, stdin and
+ * stdout on /dev/null and stderr on stderr_fd. Returns the pid or -errno. */
+int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
+                     int stderr_fd);
+
+/* util.c */
+int hl_write_all(int fd, const void *buf, size_t len);
+/* Writes CONTENT to PATH (O_WRONLY, no create, no truncate): cgroup and proc
+ * files. Returns 0 or -errno. */
+int hl_write_file(const char *path, const char *content);
+/* Temp file + fsync + rename + directory fsync. Returns 0 or -errno. */
+int hl_write_atomic(const char *path, const char *content, size_t len);
+/* Field 22 of /proc/PID/stat, or 0 when the process is gone. */
+unsigned long long hl_proc_starttime(pid_t pid);
+/* Current UTC time as RFC 3339 with nanoseconds into buf (>= 40 bytes). */
+void hl_now_rfc3339(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,95 @@
+/* Small helpers shared by the monitor, the container child and exec. */
+#define _GNU_SOURCE
+#include "hivelet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int hl_write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -errno;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int hl_write_file(const char *path, const char *content) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  int rc = hl_write_all(fd, content, strlen(content));
+  if (close(fd) < 0 && rc == 0)
+    rc = -errno;
+  return rc;
+}
+
+int hl_write_atomic(const char *path, const char *content, size_t len) {
+  char tmp[PATH_MAX], dir[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp ||
+      snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+    return -ENAMETOOLONG;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return -errno;
+  int rc = hl_write_all(fd, content, len);
+  if (rc == 0 && fsync(fd) < 0)
+    rc = -errno;
+  if (close(fd) < 0 && rc == 0)
+    rc = -errno;
+  if (rc == 0 && rename(tmp, path) < 0)
+    rc = -errno;
+  if (rc != 0) {
+    unlink(tmp);
+    return rc;
+  }
+  int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return 0;
+}
+
+unsigned long long hl_proc_starttime(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  /* comm may contain spaces and parentheses: fields start after the last ')'.
+   */
+  char *p = strrchr(buf, ')');
+  if (!p)
+    return 0;
+  p++;
+  for (int field = 3; field < 22 && p; field++)
+    p = strchr(p + 1, ' ');
+  return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+void hl_now_rfc3339(char *buf, size_t len) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
