@@ -4,6 +4,7 @@
 
 #include "plan.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -40,6 +41,13 @@ int hl_container_wait_exec(struct hl_child *child, char *msg, size_t msglen);
  * stdout on /dev/null and stderr on stderr_fd. Returns the pid or -errno. */
 int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
                      int stderr_fd);
+
+/* run.c, also used by exec.c: the signals `__run` and `__exec` forward to
+ * their child, plus SIGCHLD; the caller blocks them. */
+void hl_forward_set(sigset_t *set);
+/* Takes the blocked SET with sigwaitinfo, forwards all but SIGCHLD to CHILD,
+ * reaps every child and returns CHILD's exit code (128+N after signal N). */
+int hl_wait_forwarding(pid_t child, const sigset_t *set);
 
 /* spawn.c, also used by the child path: marks every fd >= FIRST close-on-exec
  * (close_range, or a loop where the kernel or qemu-user lacks it). */
