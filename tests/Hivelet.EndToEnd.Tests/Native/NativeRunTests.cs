@@ -160,6 +160,33 @@ public sealed class NativeRunTests
     }
 
     [Fact]
+    public async Task SymlinksInTheImageCannotPointMountsOutsideTheRoot()
+    {
+        if (!Root())
+            return;
+        using var box = new NativeSandbox();
+        var host = box.Combine("host-side");
+        Directory.CreateDirectory(host);
+        // A hostile image: /dev is an absolute link to a host path, /etc/evil a relative one
+        // climbing out. Resolved inside the root, both lead nowhere: the start fails, the host
+        // directory stays empty.
+        File.CreateSymbolicLink(Path.Combine(box.RootfsSource, "dev"), host);
+        var r = await RunAsync(box, box.DefaultPlan("true"));
+        Assert.Equal(125, r.ExitCode);
+        Assert.Contains("\"/dev\"", r.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(host));
+
+        File.Delete(Path.Combine(box.RootfsSource, "dev"));
+        File.CreateSymbolicLink(Path.Combine(box.RootfsSource, "etc", "evil"),
+            Path.GetRelativePath(Path.Combine(box.RootfsSource, "etc"), host));
+        r = await RunAsync(box, box.DefaultPlan("true")
+            .Add("mount", "tmpfs", "tmpfs", "/etc/evil/sub", "0", "", "dir")
+            .Add("mount", "bind", box.Busybox, "/etc/evil/file", "1000", "", "file"));
+        Assert.Equal(125, r.ExitCode);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(host));
+    }
+
+    [Fact]
     public async Task ExitCodesFollowDocker()
     {
         if (!Root())
