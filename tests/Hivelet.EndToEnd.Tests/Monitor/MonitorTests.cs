@@ -216,7 +216,9 @@ public sealed class MonitorTests(ITestOutputHelper output)
         var starts = LogEntries(bundle.LogPath)
             .Select(e => DateTimeOffset.Parse(e.GetProperty("time").GetString()!, CultureInfo.InvariantCulture))
             .ToList();
-        Assert.Equal(count + 1, starts.Count);
+        // restart_count counts decided restarts, as Docker's does: the stop marker may have cut
+        // the last backoff short.
+        Assert.InRange(starts.Count, count, count + 1);
         var gaps = starts.Zip(starts.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToList();
         output.WriteLine($"gaps between starts (ms): {string.Join(", ", gaps.Select(g => g.ToString("F0", CultureInfo.InvariantCulture)))}");
         // 100, 200, 400, 800 ms plus the start itself.
@@ -303,7 +305,7 @@ public sealed class MonitorTests(ITestOutputHelper output)
             echo "$@" >> {argvFile}
             if [ "$1" = __exec ]; then
               mode=$(cat {modeFile})
-              echo "probe <$mode> pid=$4"
+              echo "probe <$mode> pid=$3"
               [ "$mode" = sleep ] && exec sleep 31.5
               exit $mode
             fi
