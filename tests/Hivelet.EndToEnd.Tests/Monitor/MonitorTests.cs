@@ -383,6 +383,35 @@ public sealed class MonitorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Health_probes_run_exe___exec_inside_the_container()
+    {
+        if (NotRoot())
+            return;
+        using var bundle = new MonitorBundle().Shell("sleep 30");
+        bundle.Plan.Set("health_interval_ns", 100_000_000)
+            .Set("health_timeout_ns", 5_000_000_000)
+            .Set("health_start_period_ns", 0)
+            .Set("health_retries", 3);
+        new PlanFile()
+            .Set("version", 1).Set("id", bundle.Id)
+            .Add("ns", "mnt").Add("ns", "pid").Add("ns", "uts").Add("ns", "ipc")
+            .Set("uid", 0).Set("gid", 0).Set("groups", "").Set("cwd", "/")
+            .Add("env", "PATH=/bin")
+            .Add("arg", "hostname")
+            .WriteTo(Path.Combine(bundle.Bundle, "exec.plan"));
+        using var monitor = MonitorProcess.Start(bundle);
+        StartedPid(monitor, bundle);
+
+        Assert.True(MonitorProcess.Eventually(
+            () => File.Exists(bundle.HealthPath) && File.ReadAllText(bundle.HealthPath).Contains("\"healthy\"", StringComparison.Ordinal),
+            Wait), bundle.Describe() + (File.Exists(bundle.HealthPath) ? File.ReadAllText(bundle.HealthPath) : ""));
+        var log = JsonDocument.Parse(File.ReadAllText(bundle.HealthPath)).RootElement.GetProperty("Log")[0];
+        // The container's uts namespace answered, not the host's.
+        Assert.Equal("monitor-test\n", log.GetProperty("Output").GetString());
+        Assert.Equal(0, log.GetProperty("ExitCode").GetInt32());
+    }
+
+    [Fact]
     public void Health_failures_within_the_start_period_do_not_count()
     {
         if (NotRoot())
