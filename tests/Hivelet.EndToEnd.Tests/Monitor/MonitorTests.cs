@@ -175,6 +175,46 @@ public sealed class MonitorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_CLI_that_does_not_read_never_stalls_the_container()
+    {
+        if (NotRoot())
+            return;
+        // About 1.2 MB of output, far more than the socket buffers, while the test reads nothing.
+        using var bundle = new MonitorBundle().Shell("yes hello | head -n 200000");
+        bundle.Plan.Set("attach", 1);
+        using var monitor = MonitorProcess.Start(bundle);
+        StartedPid(monitor, bundle);
+
+        Assert.True(MonitorProcess.Eventually(() => bundle.Status()["state"] == "exited", Wait), bundle.Describe());
+        Assert.Equal(200000, File.ReadLines(bundle.LogPath).Count());
+        // Output frames were dropped, not the EXIT frame.
+        var frames = monitor.ReadUntil(Frame.Exit, Wait);
+        Assert.Equal(Frame.Exit, frames[^1].Type);
+        Assert.Equal("0 0", frames[^1].Text);
+        AssertExited(monitor, bundle);
+    }
+
+    [Fact]
+    public void An_attached_CLI_that_goes_away_closes_the_container_stdin()
+    {
+        if (NotRoot())
+            return;
+        using var bundle = new MonitorBundle().Shell("cat; echo stdin closed");
+        bundle.Plan.Set("attach", 1).Set("stdin", 1);
+        using var monitor = MonitorProcess.Start(bundle);
+        StartedPid(monitor, bundle);
+        monitor.Send(Frame.Stdin, "typed\n"u8);
+        Assert.True(MonitorProcess.Eventually(
+            () => File.Exists(bundle.LogPath) && File.ReadAllText(bundle.LogPath).Contains("typed", StringComparison.Ordinal),
+            Wait), bundle.Describe());
+
+        monitor.CloseSocket();
+        AssertExited(monitor, bundle);
+        Assert.Contains("stdin closed", File.ReadAllText(bundle.LogPath), StringComparison.Ordinal);
+        Assert.Equal("0", bundle.Status()["exit_code"]);
+    }
+
+    [Fact]
     public void A_tty_gets_the_window_size_from_resize_frames()
     {
         if (NotRoot())
