@@ -1,0 +1,105 @@
+using Hivelet.Runtime.Security;
+using static Hivelet.Runtime.Security.SeccompCompiler;
+
+namespace Hivelet.Runtime.Tests.Security;
+
+/// <summary>
+/// The meaning of a profile evaluated directly, rule by rule, without BPF: for one call, the first rule
+/// with arguments whose tests all hold decides; else the first rule without arguments; else the default.
+/// Tests compare the compiled program with this over whole syscall tables.
+/// </summary>
+internal static class SeccompModel
+{
+    private static readonly SeccompAbi[] AllAbis = [SeccompAbi.X86_64, SeccompAbi.I386, SeccompAbi.Aarch64, SeccompAbi.Arm];
+
+    internal static uint Expected(SeccompProfile profile, SeccompArch arch, ulong caps, Version kernel, SeccompAbi abi, int nr, ulong[] args)
+    {
+        if (!profile.Abis(arch).Contains(abi))
+            return SECCOMP_RET_KILL_PROCESS;
+        if (abi == SeccompAbi.X86_64 && (uint)nr >= 0x40000000 && nr != -1)
+            return SECCOMP_RET_KILL_PROCESS;
+        var rules = profile.Resolve(arch, caps, kernel).Where(r => nr >= 0 && r.Names.Any(n => Lookup(abi, n) == nr)).ToList();
+        foreach (var rule in rules.Where(r => r.Args.Count > 0))
+        {
+            if (rule.Args.All(a => Holds(a, args[a.Index])))
+                return Encode(rule.Action);
+        }
+        var plain = rules.FirstOrDefault(r => r.Args.Count == 0);
+        return Encode(plain?.Action ?? profile.DefaultAction);
+    }
+
+    internal static bool Holds(SeccompArg a, ulong arg) => a.Op switch
+    {
+        SeccompOp.Equal => arg == a.Value,
+        SeccompOp.NotEqual => arg != a.Value,
+        SeccompOp.LessThan => arg < a.Value,
+        SeccompOp.LessOrEqual => arg <= a.Value,
+        SeccompOp.GreaterThan => arg > a.Value,
+        SeccompOp.GreaterOrEqual => arg >= a.Value,
+        _ => (arg & a.Value) == a.ValueTwo,
+    };
+
+    /// <summary>Argument vectors that sit on and around every value the profile compares with.</summary>
+    internal static List<ulong[]> ArgVectors(SeccompProfile profile)
+    {
+        var values = new SortedSet<ulong> { 0, 1, 0xffffffff, 0x1_0000_0000, ulong.MaxValue };
+        foreach (var arg in profile.Rules.SelectMany(r => r.Args))
+        {
+            foreach (var v in new[] { arg.Value, arg.ValueTwo, arg.Value | arg.ValueTwo })
+            {
+                values.Add(v);
+                values.Add(v + 1);
+                values.Add(v - 1);
+                values.Add(v ^ 0x1_0000_0000);
+                values.Add(v ^ 0x8000_0000);
+                values.Add(v | 0xffff_ffff_0000_0000);
+            }
+        }
+        var vectors = new List<ulong[]>();
+        foreach (var v in values)
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                var args = new ulong[6];
+                args[i] = v;
+                vectors.Add(args);
+            }
+        }
+        vectors.Add([0x11, 0, 0, 0, 0, 0]);
+        return vectors;
+    }
+
+    /// <summary>Runs every number of every ABI (and the numbers around them) through the program.</summary>
+    internal static void CheckAll(SeccompProfile profile, SeccompArch arch, ulong caps, Version kernel, byte[] program)
+    {
+        var vectors = ArgVectors(profile);
+        var comparedNames = new HashSet<string>(profile.Rules.Where(r => r.Args.Count > 0).SelectMany(r => r.Names), StringComparer.Ordinal);
+        var names = profile.Rules.SelectMany(r => r.Names).Concat(SeccompDefaultProfile.Unconditional).Concat(["kexec_load", "keyctl", "read"]).Distinct().ToList();
+        foreach (var abi in AllAbis)
+        {
+            var numbers = new SortedSet<int> { 0, -1, 0x3fffffff, 0x40000000, 0x40000001, int.MaxValue, int.MinValue, 0xf0005 };
+            var argumented = new HashSet<int>();
+            foreach (var name in names)
+            {
+                int nr = Lookup(abi, name);
+                if (nr < 0)
+                    continue;
+                numbers.Add(nr);
+                numbers.Add(nr + 1);
+                numbers.Add(nr - 1);
+                if (comparedNames.Contains(name))
+                    argumented.Add(nr);
+            }
+            foreach (var nr in numbers)
+            {
+                foreach (var args in argumented.Contains(nr) ? vectors : [new ulong[6]])
+                {
+                    uint want = Expected(profile, arch, caps, kernel, abi, nr, args);
+                    uint got = CbpfInterpreter.Run(program, nr, AuditArch(abi), args).Ret;
+                    if (want != got)
+                        Assert.Fail($"{arch} caps {caps:x}: {abi} call {nr} args [{string.Join(",", args.Select(a => a.ToString("x")))}]: want {want:x}, got {got:x}");
+                }
+            }
+        }
+    }
+}
