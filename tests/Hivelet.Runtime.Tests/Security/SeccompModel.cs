@@ -12,13 +12,14 @@ internal static class SeccompModel
 {
     private static readonly SeccompAbi[] AllAbis = [SeccompAbi.X86_64, SeccompAbi.I386, SeccompAbi.Aarch64, SeccompAbi.Arm];
 
-    internal static uint Expected(SeccompProfile profile, SeccompArch arch, ulong caps, Version kernel, SeccompAbi abi, int nr, ulong[] args)
+    /// <summary>The decision for call <paramref name="nr"/>, given the resolved rules that name it, in order.</summary>
+    internal static uint Expected(
+        SeccompProfile profile, SeccompArch arch, List<SeccompRule> rules, SeccompAbi abi, int nr, ulong[] args)
     {
         if (!profile.Abis(arch).Contains(abi))
             return SECCOMP_RET_KILL_PROCESS;
         if (abi == SeccompAbi.X86_64 && (uint)nr >= 0x40000000 && nr != -1)
             return SECCOMP_RET_KILL_PROCESS;
-        var rules = profile.Resolve(arch, caps, kernel).Where(r => nr >= 0 && r.Names.Any(n => Lookup(abi, n) == nr)).ToList();
         foreach (var rule in rules.Where(r => r.Args.Count > 0))
         {
             if (rule.Args.All(a => Holds(a, args[a.Index])))
@@ -26,6 +27,21 @@ internal static class SeccompModel
         }
         var plain = rules.FirstOrDefault(r => r.Args.Count == 0);
         return Encode(plain?.Action ?? profile.DefaultAction);
+    }
+
+    private static Dictionary<int, List<SeccompRule>> ByNumber(List<SeccompRule> resolved, SeccompAbi abi)
+    {
+        var map = new Dictionary<int, List<SeccompRule>>();
+        foreach (var rule in resolved)
+        {
+            foreach (var nr in rule.Names.Select(n => Lookup(abi, n)).Where(nr => nr >= 0).Distinct())
+            {
+                if (!map.TryGetValue(nr, out var list))
+                    map[nr] = list = [];
+                list.Add(rule);
+            }
+        }
+        return map;
     }
 
     internal static bool Holds(SeccompArg a, ulong arg) => a.Op switch
@@ -39,12 +55,14 @@ internal static class SeccompModel
         _ => (arg & a.Value) == a.ValueTwo,
     };
 
-    /// <summary>Argument vectors that sit on and around every value the profile compares with.</summary>
-    internal static List<ulong[]> ArgVectors(SeccompProfile profile)
+    /// <summary>Argument vectors on and around every value the given rules compare with, at the positions they test.</summary>
+    internal static List<ulong[]> ArgVectors(IEnumerable<SeccompRule> rules)
     {
         var values = new SortedSet<ulong> { 0, 1, 0xffffffff, 0x1_0000_0000, ulong.MaxValue };
-        foreach (var arg in profile.Rules.SelectMany(r => r.Args))
+        var positions = new SortedSet<int>();
+        foreach (var arg in rules.SelectMany(r => r.Args))
         {
+            positions.Add(arg.Index);
             foreach (var v in new[] { arg.Value, arg.ValueTwo, arg.Value | arg.ValueTwo })
             {
                 values.Add(v);
@@ -55,30 +73,30 @@ internal static class SeccompModel
                 values.Add(v | 0xffff_ffff_0000_0000);
             }
         }
-        var vectors = new List<ulong[]>();
+        var vectors = new List<ulong[]> { new ulong[6] };
         foreach (var v in values)
         {
-            for (int i = 0; i < 6; i++)
+            foreach (var i in positions)
             {
                 var args = new ulong[6];
                 args[i] = v;
                 vectors.Add(args);
             }
+            // Every tested position at once, for rules that AND several tests.
+            if (positions.Count > 1)
+                vectors.Add([.. Enumerable.Range(0, 6).Select(i => positions.Contains(i) ? v : 0)]);
         }
-        vectors.Add([0x11, 0, 0, 0, 0, 0]);
         return vectors;
     }
 
     /// <summary>Runs every number of every ABI (and the numbers around them) through the program.</summary>
     internal static void CheckAll(SeccompProfile profile, SeccompArch arch, ulong caps, Version kernel, byte[] program)
     {
-        var vectors = ArgVectors(profile);
-        var comparedNames = new HashSet<string>(profile.Rules.Where(r => r.Args.Count > 0).SelectMany(r => r.Names), StringComparer.Ordinal);
+        var resolved = profile.Resolve(arch, caps, kernel);
         var names = profile.Rules.SelectMany(r => r.Names).Concat(SeccompDefaultProfile.Unconditional).Concat(["kexec_load", "keyctl", "read"]).Distinct().ToList();
         foreach (var abi in AllAbis)
         {
             var numbers = new SortedSet<int> { 0, -1, 0x3fffffff, 0x40000000, 0x40000001, int.MaxValue, int.MinValue, 0xf0005 };
-            var argumented = new HashSet<int>();
             foreach (var name in names)
             {
                 int nr = Lookup(abi, name);
@@ -87,14 +105,15 @@ internal static class SeccompModel
                 numbers.Add(nr);
                 numbers.Add(nr + 1);
                 numbers.Add(nr - 1);
-                if (comparedNames.Contains(name))
-                    argumented.Add(nr);
             }
+            var byNumber = ByNumber(resolved, abi);
             foreach (var nr in numbers)
             {
-                foreach (var args in argumented.Contains(nr) ? vectors : [new ulong[6]])
+                var relevant = byNumber.TryGetValue(nr, out var list) ? list : [];
+                var vectors = relevant.Any(r => r.Args.Count > 0) ? ArgVectors(relevant) : [new ulong[6]];
+                foreach (var args in vectors)
                 {
-                    uint want = Expected(profile, arch, caps, kernel, abi, nr, args);
+                    uint want = Expected(profile, arch, relevant, abi, nr, args);
                     uint got = CbpfInterpreter.Run(program, nr, AuditArch(abi), args).Ret;
                     if (want != got)
                         Assert.Fail($"{arch} caps {caps:x}: {abi} call {nr} args [{string.Join(",", args.Select(a => a.ToString("x")))}]: want {want:x}, got {got:x}");
