@@ -93,6 +93,22 @@ public sealed class HostCgroupTests : IDisposable
     }
 
     [Fact]
+    public void AnOomKillIsCounted()
+    {
+        if (Skip("memory limits"))
+            return;
+        var fx = _fx!;
+        var g = fx.Create("oom", new CgroupResources { MemoryBytes = 16 << 20, MemorySwapBytes = 16 << 20 });
+        var (file, key) = g.OomCounter!.Value;
+        Assert.Equal(0UL, CgroupValues.ParseKeyed(File.ReadAllText(file), key));
+        // awk holds the whole 64 MiB line it builds: it cannot fit in 16.
+        var p = fx.Start("read x; awk 'BEGIN { s = \"x\"; while (length(s) < 67108864) s = s s; print length(s) }'; echo done");
+        HostCgroupFixture.Join(g, p.Id);
+        Assert.Equal("done", HostCgroupFixture.Release(p));
+        Assert.True(CgroupValues.ParseKeyed(File.ReadAllText(file), key) >= 1);
+    }
+
+    [Fact]
     public void ARefusedWriteNamesTheFileTheValueAndTheError()
     {
         if (Skip("memory limits"))
