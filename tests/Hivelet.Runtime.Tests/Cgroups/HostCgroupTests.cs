@@ -161,7 +161,12 @@ public sealed class UnifiedCgroupTests : IDisposable
 {
     private readonly HostCgroupFixture? _fx = HostCgroupFixture.HybridHostAvailable ? HostCgroupFixture.UnifiedAsV2() : null;
 
-    public void Dispose() => _fx?.Dispose();
+    public void Dispose()
+    {
+        _fx?.Dispose();
+        if (_fx is not null)
+            Assert.Empty(_fx.Leftovers());
+    }
 
     [Fact]
     public void TheDeviceProgramIsAttachedAndEnforced()
@@ -178,6 +183,19 @@ public sealed class UnifiedCgroupTests : IDisposable
         var p = _fx.Start("read x; if head -c 1 /dev/zero >/dev/null; then echo zero; fi; head -c 1 /dev/urandom >/dev/null && echo urandom");
         HostCgroupFixture.Join(g, p.Id);
         Assert.Equal("urandom", HostCgroupFixture.Release(p));
+    }
+
+    [Fact]
+    public void ALeftoverGroupIsRecreatedWithoutItsOldProgram()
+    {
+        if (_fx is null)
+        {
+            Console.WriteLine("skipped: loading a BPF device program needs root and a cgroup2 mount");
+            return;
+        }
+        _fx.Create("again", new CgroupResources());
+        _fx.Create("again", new CgroupResources());
+        Assert.Equal(1, Sys.CountCgroupDevicePrograms($"/sys/fs/cgroup/unified/{_fx.Parent}/again"));
     }
 
     [Fact]
