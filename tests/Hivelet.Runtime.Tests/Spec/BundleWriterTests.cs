@@ -131,6 +131,12 @@ public sealed class BundleWriterTests : IDisposable
         Assert.Null(c.Seccomp);
         Assert.Equal([Capabilities.AllKnown.ToString("x", System.Globalization.CultureInfo.InvariantCulture)], p["cap_effective"]);
         Assert.Equal("e", p["mount"].Single(m => m.Split(US)[2] == "/sys").Split(US)[3]);
+        var devices = p["device"].Select(d => d.Split(US)[0]).ToList();
+        Assert.Equal(devices.Distinct().Count(), devices.Count);
+        foreach (var (path, _) in HostDevice.All())
+            Assert.Contains(path, devices);
+        Assert.DoesNotContain("/dev/console", devices);
+        Assert.DoesNotContain(devices, d => d.StartsWith("/dev/pts/", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -38,6 +38,14 @@ public class ContainerResourcesTests
     }
 
     [Fact]
+    public void Host_devices_are_found_and_symlinks_skipped()
+    {
+        var all = HostDevice.All();
+        Assert.Contains(all, d => d.Path == "/dev/null" && d.Device == new HostDevice('c', 1, 3, 0x1b6, 0, 0));
+        Assert.DoesNotContain(all, d => d.Path == "/dev/fd" || d.Path == "/dev/stdin" || d.Path.StartsWith("/dev/pts/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Privileged_allows_every_device()
     {
         var r = ContainerResources.From(new HostConfig { Privileged = true });
