@@ -69,7 +69,17 @@ public class CapabilitiesTests
     {
         Assert.Equal(Capabilities.DockerDefault, Capabilities.AllKnown & Capabilities.DockerDefault);
         var last = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(last + 1, BitOperations.PopCount(Capabilities.AllKnown));
+        Assert.Equal(Capabilities.MaskUpTo(last) & Capabilities.ReadOwnBounding(), Capabilities.AllKnown);
+        Assert.NotEqual(ulong.MaxValue, Capabilities.ReadOwnBounding());
+    }
+
+    [Fact]
+    public void Own_bounding_set_is_read_from_proc_status()
+    {
+        using var dir = new Hivelet.Runtime.Tests.Spec.TempDir();
+        var f = dir.WriteFile("status", "Name:\tx\nCapInh:\t0000000000000000\nCapBnd:\t000001fffeffffff\n");
+        Assert.Equal(0x1fffeffffffUL, Capabilities.ReadOwnBounding(f));
+        Assert.Equal(ulong.MaxValue, Capabilities.ReadOwnBounding(dir.Sub("absent")));
     }
 
     [Fact]
