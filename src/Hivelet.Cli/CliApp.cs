@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Hivelet.Cli.Commands;
+using Hivelet.Cli.Commands.ContainerTools;
 using Hivelet.Errors;
 
 namespace Hivelet.Cli;
@@ -35,10 +36,11 @@ public static class CliApp
         image.Subcommands.Add(LoadCommand.Create(globals));
         image.Subcommands.Add(SaveCommand.Create(globals));
         root.Subcommands.Add(image);
+        ContainerToolsVerbs.AddTo(root, globals);
 
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         // Like docker: no arguments shows the help.
-        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : ContainerToolsVerbs.PrepareArgs(args));
         if (parse.Errors.Count > 0)
         {
             // Docker exits 125 for usage errors, with the reason and a pointer to help.

@@ -44,6 +44,9 @@ internal static partial class Libc
         internal static unsafe partial int posix_spawnattr_setflags(void* attr, short flags);
 
         [LibraryImport(Name, SetLastError = true)]
+        internal static partial int dup2(int oldfd, int newfd);
+
+        [LibraryImport(Name, SetLastError = true)]
         internal static partial int openat(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
     }
 }

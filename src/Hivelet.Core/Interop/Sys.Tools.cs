@@ -75,6 +75,21 @@ public static partial class Sys
         }
     }
 
+    /// <summary>Points this process's stdin at /dev/null (before an exec whose command must not read the caller's input).</summary>
+    public static void RedirectStdinToDevNull()
+    {
+        int fd = Check(Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "open", "/dev/null");
+        try
+        {
+            // dup2 clears FD_CLOEXEC on the new descriptor: fd 0 survives the exec.
+            Check(Libc.Tools.dup2(fd, 0), "dup2", "/dev/null");
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+
     /// <summary>statx of an open descriptor (AT_EMPTY_PATH): what the fd refers to, even after a rename.</summary>
     public static unsafe int TryFStat(SafeHandle file, out FileStatus status) =>
         TryStatxAt((int)file.DangerousGetHandle(), "", Libc.Tools.AT_EMPTY_PATH, out status);
