@@ -208,18 +208,18 @@ image_builder() {
     dotnet run --project rootfs-fixtures/ImageBuilder -c Release "$@"
 }
 
-# Fixture sets: default fixture, busybox-multi, busybox-arm64 (the VM's image), layered; "big"
-# (150 MB) only when asked for.
+# Fixture sets: default fixture, busybox-multi, busybox (one archive per architecture, for the VM
+# and the container benchmarks), layered; "big" (150 MB) only when asked for.
 build_fixtures() {
     local sets=("$@")
-    ((${#sets[@]})) || sets=(fixture busybox-multi busybox-arm64 layered)
+    ((${#sets[@]})) || sets=(fixture busybox-multi busybox layered)
     build_fixture_programs
     local set built=0
     for set in "${sets[@]}"; do
         case $set in
-            busybox-multi | busybox-arm64) fetch_busybox ;;
+            busybox-multi | busybox) fetch_busybox ;;
             fixture | layered | big) ;;
-            *) die "unknown fixture set '$set' (fixture, busybox-multi, busybox-arm64, layered, big)" ;;
+            *) die "unknown fixture set '$set' (fixture, busybox-multi, busybox, layered, big)" ;;
         esac
         log "ImageBuilder $set"
         local extra=()

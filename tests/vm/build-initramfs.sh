@@ -6,7 +6,7 @@
 #   tests/vm/build-initramfs.sh DIR     writes DIR/vmlinuz and DIR/initrd.gz (debs cached in DIR/debs)
 #
 # Environment: HIVELET_ARM64_BIN (default artifacts/linux-arm64/hivelet, from ./build.sh arm64),
-# VM_IMAGE (default artifacts/fixtures/busybox-arm64-oci.tar, from ./build.sh fixtures busybox-arm64).
+# VM_IMAGE (default artifacts/fixtures/busybox-arm64-oci.tar, from ./build.sh fixtures busybox).
 # Needs: apt-get (download only, after `dpkg --add-architecture arm64`), dpkg-deb, cpio, gzip, readelf.
 # Installs nothing. A second run with the same inputs only repacks the initramfs (about a second).
 set -euo pipefail
@@ -27,7 +27,7 @@ die() {
 }
 
 [[ -x $HIVELET ]] || die "$HIVELET is missing (./build.sh arm64)"
-[[ -f $IMAGE ]] || die "$IMAGE is missing (./build.sh fixtures busybox-arm64)"
+[[ -f $IMAGE ]] || die "$IMAGE is missing (./build.sh fixtures busybox)"
 for tool in apt-get dpkg-deb cpio gzip readelf; do
     command -v "$tool" >/dev/null || die "$tool is missing (apt-get install cpio binutils)"
 done
