@@ -4,13 +4,16 @@
 
 #include "plan.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-/* main.c dispatches here: `hivelet __monitor BUNDLE` and `hivelet __exec PLAN
- * [PID]`. */
+/* main.c dispatches here: `hivelet __monitor BUNDLE`, `hivelet __exec PLAN
+ * [PID]` and `hivelet __run PLAN` (foreground, no monitor: debugging and the
+ * benchmark). */
 int hl_monitor_main(int argc, char **argv);
 int hl_exec_main(int argc, char **argv);
+int hl_run_main(int argc, char **argv);
 
 /* child.c: a started container process. */
 struct hl_child {
@@ -38,6 +41,19 @@ int hl_container_wait_exec(struct hl_child *child, char *msg, size_t msglen);
  * stdout on /dev/null and stderr on stderr_fd. Returns the pid or -errno. */
 int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
                      int stderr_fd);
+
+/* run.c, also used by exec.c: the signals `__run` and `__exec` forward to
+ * their child, plus SIGCHLD; the caller blocks them. */
+void hl_forward_set(sigset_t *set);
+/* Takes the blocked SET with sigwaitinfo, forwards all but SIGCHLD to CHILD,
+ * reaps every child and returns CHILD's exit code (128+N after signal N). */
+int hl_wait_forwarding(pid_t child, const sigset_t *set);
+
+/* spawn.c, also used by the child path: marks every fd >= FIRST close-on-exec
+ * (close_range, or a loop where the kernel or qemu-user lacks it). */
+void hl_cloexec_from(int first);
+/* Every handler back to SIG_DFL and an empty signal mask (after fork). */
+void hl_reset_signals(void);
 
 /* util.c */
 int hl_write_all(int fd, const void *buf, size_t len);

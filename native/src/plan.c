@@ -204,8 +204,10 @@ int hl_plan_load(const char *path, struct hl_plan *plan, char *err,
     return -1;
   }
 
-  for (char *rec = plan->buffer; rec < plan->buffer + plan->size;
-       rec += strlen(rec) + 1) {
+  for (char *rec = plan->buffer, *next; rec < plan->buffer + plan->size;
+       rec = next) {
+    /* Measured before the '=' below becomes the key's terminator. */
+    next = rec + strlen(rec) + 1;
     char *eq = strchr(rec, '=');
     if (!eq) {
       snprintf(err, errlen, "read plan %s: record without '=': %.60s", path,

@@ -1,0 +1,642 @@
+/* The container child path: from the caller (the monitor or `__run`) to the
+ * container's execve.
+ *
+ *   caller ── fork ──> A: stdio onto 0/1/2, close the rest, join the cgroups,
+ *                         unshare the namespaces, fork B, report B's pid, exit
+ *                      B: pid 1 of the new pid namespace: mounts, pivot_root,
+ *                         hostname, sysctls, masked/read-only paths, rlimits,
+ *                         then the process part (child_exec.c) and execve; with
+ *                         init=1 B forks the user process and stays as a tiny
+ *                         init that forwards signals and reaps zombies.
+ *
+ * Namespaces come from unshare() + fork(), never clone flags: the same code
+ * runs under qemu-user, where clone(CLONE_NEW*) fails with EINVAL.
+ *
+ * Two CLOEXEC pipes go back to the caller:
+ *   - the pid pipe (fd 3 in A): A writes "P<pid>" (B's pid as the caller sees
+ *     it) or "125 MESSAGE" when A itself failed; read once A was reaped;
+ *   - the error pipe (fd 4 in A and B): EOF = the user process exec'd;
+ *     otherwise one "CODE MESSAGE" record (125, 126 or 127) written just
+ *     before _exit(CODE).
+ *
+ * Nothing here allocates after fork: argv, envp and the seccomp program are
+ * prepared in the caller (child_exec.c), every other buffer is on the stack. */
+#define _GNU_SOURCE
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PID_FD 3
+#define ERR_FD 4
+
+/* ---- small helpers (async-signal-safe, no allocation) ------------------- */
+
+/* Copies SRC into a stack buffer of SIZE or fails the child. */
+static void copy_or_fail(int errfd, char *dst, size_t size, const char *what,
+                         const char *src) {
+  if (snprintf(dst, size, "%s", src) >= (int)size)
+    hl_child_fail(errfd, 125, "%s: value too long: %.80s", what, src);
+}
+
+/* DST = ROOT + REL (REL absolute inside the container). */
+static void join_root(int errfd, char *dst, size_t size, const char *root,
+                      const char *rel) {
+  while (*rel == '/')
+    rel++;
+  if (snprintf(dst, size, "%s/%s", root, rel) >= (int)size)
+    hl_child_fail(errfd, 125, "path too long: %s/%s", root, rel);
+}
+
+int hl_mkdir_p(const char *path, mode_t mode) {
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (mkdir(buf, mode) < 0 && errno != EEXIST)
+        return -1;
+      *p = c;
+      if (c == '\0')
+        break;
+    }
+  }
+  struct stat st;
+  if (stat(path, &st) < 0)
+    return -1;
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return -1;
+  }
+  return 0;
+}
+
+/* Creates the mount point DEST: a directory, or an empty file (and its
+ * parent directories). */
+static void make_mount_point(int errfd, const char *dest, int is_file) {
+  if (!is_file) {
+    if (hl_mkdir_p(dest, 0755) < 0)
+      hl_child_fail(errfd, 125, "create mount point \"%s\": %s", dest,
+                    strerror(errno));
+    return;
+  }
+  char parent[PATH_MAX];
+  copy_or_fail(errfd, parent, sizeof parent, "mount point", dest);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent) {
+    *slash = '\0';
+    if (hl_mkdir_p(parent, 0755) < 0)
+      hl_child_fail(errfd, 125, "create mount point \"%s\": %s", parent,
+                    strerror(errno));
+  }
+  int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+  if (fd < 0 && errno != EISDIR)
+    hl_child_fail(errfd, 125, "create mount point \"%s\": %s", dest,
+                  strerror(errno));
+  if (fd >= 0)
+    close(fd);
+}
+
+/* The flags of the mount at PATH that a read-only remount must keep (the
+ * kernel refuses to clear locked ones, and keeping them is what we want). */
+static unsigned long kept_flags(const char *path) {
+  struct statvfs sv;
+  unsigned long f = 0;
+  if (statvfs(path, &sv) < 0)
+    return 0;
+  if (sv.f_flag & ST_NOSUID)
+    f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV)
+    f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC)
+    f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME)
+    f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME)
+    f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME)
+    f |= MS_RELATIME;
+  return f;
+}
+
+static void remount_ro(int errfd, const char *path, unsigned long extra) {
+  unsigned long flags =
+      MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(path) | extra;
+  if (mount(NULL, path, NULL, flags, NULL) < 0)
+    hl_child_fail(errfd, 125, "remount \"%s\" read-only: %s", path,
+                  strerror(errno));
+}
+
+/* ---- A: the intermediate process ---------------------------------------- */
+
+static const struct {
+  const char *name;
+  int flag;
+} ns_flags[] = {
+    {"mnt", CLONE_NEWNS},  {"uts", CLONE_NEWUTS}, {"ipc", CLONE_NEWIPC},
+    {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
+};
+
+int hl_ns_flags(const struct hl_plan *plan, char *bad, size_t badlen) {
+  int flags = 0;
+  for (size_t i = 0; i < plan->ns.count; i++) {
+    size_t j = 0;
+    while (j < sizeof ns_flags / sizeof ns_flags[0] &&
+           strcmp(plan->ns.items[i], ns_flags[j].name))
+      j++;
+    if (j == sizeof ns_flags / sizeof ns_flags[0]) {
+      snprintf(bad, badlen, "%s", plan->ns.items[i]);
+      return -1;
+    }
+    flags |= ns_flags[j].flag;
+  }
+  return flags;
+}
+
+void hl_join_cgroups(int errfd, const struct hl_plan *plan) {
+  char pid[24];
+  snprintf(pid, sizeof pid, "%d", (int)getpid());
+  for (size_t i = 0; i < plan->cgroup_procs.count; i++) {
+    int rc = hl_write_file(plan->cgroup_procs.items[i], pid);
+    if (rc < 0)
+      hl_child_fail(errfd, 125, "join cgroup \"%s\": %s",
+                    plan->cgroup_procs.items[i], strerror(-rc));
+  }
+}
+
+/* Moves FD to a number >= 10 (CLOEXEC) so that later dup2s onto 0..4 cannot
+ * clobber it. -1 stays -1. */
+static int lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
+
+static _Noreturn void container_pid1(const struct hl_plan *plan, int make_ctty);
+
+static _Noreturn void intermediate(const struct hl_plan *plan, int stdio[3],
+                                   int pid_w, int err_w, int make_ctty) {
+  hl_reset_signals();
+  int fds[5] = {stdio[0], stdio[1], stdio[2], pid_w, err_w};
+  for (int i = 0; i < 5; i++) {
+    int lifted = lift(fds[i]);
+    if (fds[i] >= 0 && lifted < 0)
+      hl_child_fail(pid_w, 125, "start: duplicate fd %d: %s", fds[i],
+                    strerror(errno));
+    fds[i] = lifted;
+  }
+  int null = -1;
+  if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
+    null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0)
+      hl_child_fail(fds[3], 125, "open \"/dev/null\": %s", strerror(errno));
+  }
+  for (int i = 0; i < 3; i++)
+    if (dup2(fds[i] >= 0 ? fds[i] : null, i) < 0)
+      hl_child_fail(fds[3], 125, "start: dup2 onto fd %d: %s", i,
+                    strerror(errno));
+  if (dup3(fds[3], PID_FD, O_CLOEXEC) < 0 ||
+      dup3(fds[4], ERR_FD, O_CLOEXEC) < 0)
+    hl_child_fail(fds[3], 125, "start: dup3: %s", strerror(errno));
+  hl_close_from(ERR_FD + 1);
+
+  hl_join_cgroups(PID_FD, plan);
+  char bad[32];
+  int flags = hl_ns_flags(plan, bad, sizeof bad);
+  if (flags < 0)
+    hl_child_fail(PID_FD, 125, "unknown namespace \"%s\"", bad);
+  if (flags && unshare(flags) < 0)
+    hl_child_fail(PID_FD, 125, "unshare namespaces (flags 0x%x): %s", flags,
+                  strerror(errno));
+  pid_t pid = fork();
+  if (pid < 0)
+    hl_child_fail(PID_FD, 125, "fork the container process: %s",
+                  strerror(errno));
+  if (pid == 0) {
+    close(PID_FD);
+    container_pid1(plan, make_ctty);
+  }
+  char rec[24];
+  int n = snprintf(rec, sizeof rec, "P%d", (int)pid);
+  hl_write_all(PID_FD, rec, (size_t)n);
+  _exit(0);
+}
+
+/* ---- B: the container's pid 1 ------------------------------------------- */
+
+static void mount_rootfs(const struct hl_plan *plan) {
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    hl_child_fail(ERR_FD, 125, "make \"/\" private: %s", strerror(errno));
+  if (!plan->rootfs_mount) {
+    if (mount(plan->rootfs, plan->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+      hl_child_fail(ERR_FD, 125, "bind \"%s\" onto itself: %s", plan->rootfs,
+                    strerror(errno));
+    return;
+  }
+  char rec[8192];
+  char *f[3] = {0};
+  copy_or_fail(ERR_FD, rec, sizeof rec, "rootfs_mount", plan->rootfs_mount);
+  if (hl_split_fields(rec, f, 3) != 3)
+    hl_child_fail(ERR_FD, 125, "rootfs_mount: expected TYPE, SOURCE, DATA");
+  int rc;
+  if (!strcmp(f[0], "bind"))
+    rc = mount(f[1], plan->rootfs, NULL, MS_BIND | MS_REC, NULL);
+  else
+    rc = mount(f[1], plan->rootfs, f[0], 0, f[2][0] ? f[2] : NULL);
+  if (rc < 0)
+    hl_child_fail(ERR_FD, 125, "mount %s \"%s\" on \"%s\": %s", f[0], f[1],
+                  plan->rootfs, strerror(errno));
+}
+
+static void apply_mounts(const struct hl_plan *plan) {
+  for (size_t i = 0; i < plan->mount.count; i++) {
+    char rec[8192], dest[PATH_MAX];
+    char *f[6] = {0};
+    copy_or_fail(ERR_FD, rec, sizeof rec, "mount", plan->mount.items[i]);
+    if (hl_split_fields(rec, f, 6) != 6)
+      hl_child_fail(ERR_FD, 125,
+                    "mount record %zu: expected TYPE, SOURCE, DEST, FLAGS, "
+                    "DATA, KIND",
+                    i);
+    char *end;
+    errno = 0;
+    unsigned long flags = strtoul(f[3], &end, 16);
+    if (errno || *end)
+      hl_child_fail(ERR_FD, 125, "mount \"%s\": bad flags \"%s\"", f[2], f[3]);
+    join_root(ERR_FD, dest, sizeof dest, plan->rootfs, f[2]);
+    make_mount_point(ERR_FD, dest, !strcmp(f[5], "file"));
+    const char *data = f[4][0] ? f[4] : NULL;
+    if (flags & MS_BIND) {
+      if (mount(f[1], dest, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+        hl_child_fail(ERR_FD, 125, "bind \"%s\" on \"%s\": %s", f[1], f[2],
+                      strerror(errno));
+      unsigned long rest = flags & ~(MS_BIND | MS_REC);
+      if (rest &&
+          mount(NULL, dest, NULL,
+                MS_REMOUNT | MS_BIND | rest | kept_flags(dest), NULL) < 0)
+        hl_child_fail(ERR_FD, 125, "remount \"%s\" (flags 0x%lx): %s", f[2],
+                      rest, strerror(errno));
+    } else if (mount(f[1], dest, f[0], flags, data) < 0) {
+      hl_child_fail(ERR_FD, 125, "mount %s \"%s\" on \"%s\": %s", f[0], f[1],
+                    f[2], strerror(errno));
+    }
+  }
+}
+
+static void make_devices(const struct hl_plan *plan) {
+  for (size_t i = 0; i < plan->device.count; i++) {
+    char rec[PATH_MAX + 128], dest[PATH_MAX];
+    char *f[7] = {0};
+    copy_or_fail(ERR_FD, rec, sizeof rec, "device", plan->device.items[i]);
+    if (hl_split_fields(rec, f, 7) != 7 ||
+        (strcmp(f[1], "c") && strcmp(f[1], "b")))
+      hl_child_fail(ERR_FD, 125, "device record %zu: bad fields", i);
+    join_root(ERR_FD, dest, sizeof dest, plan->rootfs, f[0]);
+    unsigned maj = (unsigned)strtoul(f[2], NULL, 10);
+    unsigned min = (unsigned)strtoul(f[3], NULL, 10);
+    mode_t mode = (mode_t)strtoul(f[4], NULL, 8) & 07777;
+    uid_t uid = (uid_t)strtoul(f[5], NULL, 10);
+    gid_t gid = (gid_t)strtoul(f[6], NULL, 10);
+    char parent[PATH_MAX];
+    copy_or_fail(ERR_FD, parent, sizeof parent, "device", dest);
+    *strrchr(parent, '/') = '\0';
+    if (hl_mkdir_p(parent, 0755) < 0)
+      hl_child_fail(ERR_FD, 125, "create \"%s\": %s", parent, strerror(errno));
+    unlink(dest);
+    mode_t type = f[1][0] == 'c' ? S_IFCHR : S_IFBLK;
+    if (mknod(dest, type | mode, makedev(maj, min)) == 0) {
+      /* mknod applies the umask: set the mode the plan asked for. */
+      if (chmod(dest, mode) < 0 || chown(dest, uid, gid) < 0)
+        hl_child_fail(ERR_FD, 125, "chmod/chown device \"%s\": %s", f[0],
+                      strerror(errno));
+      continue;
+    }
+    /* No mknod (a user namespace, a restricted host): bind the host's node. */
+    int saved = errno;
+    make_mount_point(ERR_FD, dest, 1);
+    if (mount(f[0], dest, NULL, MS_BIND, NULL) < 0)
+      hl_child_fail(ERR_FD, 125,
+                    "create device \"%s\": mknod: %s; bind from host: %s", f[0],
+                    strerror(saved), strerror(errno));
+  }
+}
+
+static void make_symlinks(const struct hl_plan *plan) {
+  for (size_t i = 0; i < plan->symlink.count; i++) {
+    char rec[2 * PATH_MAX], link[PATH_MAX];
+    char *f[2] = {0};
+    copy_or_fail(ERR_FD, rec, sizeof rec, "symlink", plan->symlink.items[i]);
+    if (hl_split_fields(rec, f, 2) != 2)
+      hl_child_fail(ERR_FD, 125, "symlink record %zu: expected TARGET, LINK",
+                    i);
+    join_root(ERR_FD, link, sizeof link, plan->rootfs, f[1]);
+    if (symlink(f[0], link) < 0 && errno != EEXIST)
+      hl_child_fail(ERR_FD, 125, "symlink \"%s\" -> \"%s\": %s", f[1], f[0],
+                    strerror(errno));
+  }
+}
+
+static void bring_lo_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    hl_child_fail(ERR_FD, 125, "bring \"lo\" up: socket: %s", strerror(errno));
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+    hl_child_fail(ERR_FD, 125, "bring \"lo\" up: SIOCGIFFLAGS: %s",
+                  strerror(errno));
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+    hl_child_fail(ERR_FD, 125, "bring \"lo\" up: SIOCSIFFLAGS: %s",
+                  strerror(errno));
+  close(s);
+}
+
+static void pivot(const struct hl_plan *plan) {
+  /* pivot_root(".", ".") stacks the old root under the new one; detaching
+   * it leaves only the container's tree (no put_old directory needed). */
+  if (chdir(plan->rootfs) < 0)
+    hl_child_fail(ERR_FD, 125, "chdir \"%s\": %s", plan->rootfs,
+                  strerror(errno));
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    hl_child_fail(ERR_FD, 125, "pivot_root \"%s\": %s", plan->rootfs,
+                  strerror(errno));
+  if (umount2(".", MNT_DETACH) < 0)
+    hl_child_fail(ERR_FD, 125, "detach the old root: %s", strerror(errno));
+  if (chdir("/") < 0)
+    hl_child_fail(ERR_FD, 125, "chdir \"/\": %s", strerror(errno));
+}
+
+static void write_sysctls(const struct hl_plan *plan) {
+  for (size_t i = 0; i < plan->sysctl.count; i++) {
+    char rec[1024], path[PATH_MAX];
+    char *f[2] = {0};
+    copy_or_fail(ERR_FD, rec, sizeof rec, "sysctl", plan->sysctl.items[i]);
+    if (hl_split_fields(rec, f, 2) != 2)
+      hl_child_fail(ERR_FD, 125, "sysctl record %zu: expected NAME, VALUE", i);
+    if (snprintf(path, sizeof path, "/proc/sys/%s", f[0]) >= (int)sizeof path)
+      hl_child_fail(ERR_FD, 125, "sysctl \"%s\": name too long", f[0]);
+    for (char *p = path + 10; *p; p++)
+      if (*p == '.')
+        *p = '/';
+    int rc = hl_write_file(path, f[1]);
+    if (rc < 0)
+      hl_child_fail(ERR_FD, 125, "sysctl %s=%s: write \"%s\": %s", f[0], f[1],
+                    path, strerror(-rc));
+  }
+}
+
+static void mask_paths(const struct hl_plan *plan) {
+  for (size_t i = 0; i < plan->masked.count; i++) {
+    const char *p = plan->masked.items[i];
+    struct stat st;
+    if (stat(p, &st) < 0) {
+      if (errno == ENOENT || errno == ENOTDIR)
+        continue;
+      hl_child_fail(ERR_FD, 125, "mask \"%s\": stat: %s", p, strerror(errno));
+    }
+    int rc = S_ISDIR(st.st_mode)
+                 ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0")
+                 : mount("/dev/null", p, NULL, MS_BIND, NULL);
+    if (rc < 0)
+      hl_child_fail(ERR_FD, 125, "mask \"%s\": %s", p, strerror(errno));
+  }
+}
+
+static void readonly_paths(const struct hl_plan *plan) {
+  for (size_t i = 0; i < plan->readonly.count; i++) {
+    const char *p = plan->readonly.items[i];
+    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+      if (errno == ENOENT || errno == ENOTDIR)
+        continue;
+      hl_child_fail(ERR_FD, 125, "bind \"%s\" onto itself: %s", p,
+                    strerror(errno));
+    }
+    remount_ro(ERR_FD, p, MS_REC);
+  }
+}
+
+static void set_limits(const struct hl_plan *plan) {
+  for (size_t i = 0; i < plan->rlimit.count; i++) {
+    char rec[128];
+    char *f[3] = {0};
+    copy_or_fail(ERR_FD, rec, sizeof rec, "rlimit", plan->rlimit.items[i]);
+    if (hl_split_fields(rec, f, 3) != 3)
+      hl_child_fail(ERR_FD, 125,
+                    "rlimit record %zu: expected RESOURCE, SOFT, "
+                    "HARD",
+                    i);
+    long long soft = strtoll(f[1], NULL, 10), hard = strtoll(f[2], NULL, 10);
+    struct rlimit rl = {
+        .rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft,
+        .rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard,
+    };
+    if (setrlimit((int)strtol(f[0], NULL, 10), &rl) < 0)
+      hl_child_fail(ERR_FD, 125, "setrlimit %s (%s, %s): %s", f[0], f[1], f[2],
+                    strerror(errno));
+  }
+  if (plan->has_oom_score_adj) {
+    char v[16];
+    snprintf(v, sizeof v, "%d", plan->oom_score_adj);
+    int rc = hl_write_file("/proc/self/oom_score_adj", v);
+    if (rc < 0)
+      hl_child_fail(ERR_FD, 125, "write \"/proc/self/oom_score_adj\": %s",
+                    strerror(-rc));
+  }
+}
+
+/* The tiny init (init=1): forwards signals to CHILD, reaps every process
+ * re-parented to it, and exits with CHILD's status once CHILD is gone (the
+ * kernel then kills what is left in the pid namespace). The signals are
+ * blocked and taken with sigwaitinfo: a blocked signal is never ignored, not
+ * even by a pid namespace's init. */
+static _Noreturn void tiny_init(pid_t child, const sigset_t *set) {
+  for (int fd = 0; fd < 3; fd++)
+    close(fd);
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(set, &si);
+    if (sig < 0)
+      continue;
+    if (sig != SIGCHLD) {
+      kill(child, sig);
+      continue;
+    }
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+      if (pid == child)
+        _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                  : WEXITSTATUS(status));
+  }
+}
+
+static _Noreturn void container_pid1(const struct hl_plan *plan,
+                                     int make_ctty) {
+  if (hl_plan_has_ns(plan, "mnt")) {
+    mount_rootfs(plan);
+    apply_mounts(plan);
+    make_devices(plan);
+    make_symlinks(plan);
+  }
+  if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
+    hl_child_fail(ERR_FD, 125, "sethostname \"%s\": %s", plan->hostname,
+                  strerror(errno));
+  if (plan->net_lo)
+    bring_lo_up();
+  if (hl_plan_has_ns(plan, "mnt"))
+    pivot(plan);
+  write_sysctls(plan);
+  mask_paths(plan);
+  readonly_paths(plan);
+  if (plan->readonly_rootfs)
+    remount_ro(ERR_FD, "/", 0);
+  set_limits(plan);
+
+  if (!plan->init)
+    hl_child_exec(plan, ERR_FD, make_ctty);
+
+  sigset_t set, old;
+  sigemptyset(&set);
+  int forwarded[] = {SIGTERM, SIGINT,  SIGHUP,   SIGQUIT,
+                     SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    sigaddset(&set, forwarded[i]);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  pid_t pid = fork();
+  if (pid < 0)
+    hl_child_fail(ERR_FD, 125, "init: fork the container process: %s",
+                  strerror(errno));
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    hl_child_exec(plan, ERR_FD, make_ctty);
+  }
+  /* Only the user process reports from now on: its exec closes the pipe. */
+  close(ERR_FD);
+  tiny_init(pid, &set);
+}
+
+/* ---- the caller's side -------------------------------------------------- */
+
+int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
+                       int stderr_fd, int make_ctty, struct hl_child *out,
+                       char *err, size_t errlen) {
+  out->pid = -1;
+  out->error_fd = -1;
+  if (hl_child_prepare(plan, err, errlen) < 0)
+    return -1;
+  if (hl_plan_has_ns(plan, "mnt") && !plan->rootfs) {
+    snprintf(err, errlen, "plan: a mount namespace needs `rootfs`");
+    return -1;
+  }
+  int pid_pipe[2], err_pipe[2];
+  if (pipe2(pid_pipe, O_CLOEXEC) < 0) {
+    snprintf(err, errlen, "start: pipe: %s", strerror(errno));
+    return -1;
+  }
+  if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+    snprintf(err, errlen, "start: pipe: %s", strerror(errno));
+    close(pid_pipe[0]);
+    close(pid_pipe[1]);
+    return -1;
+  }
+  int stdio[3] = {stdin_fd, stdout_fd, stderr_fd};
+  pid_t a = fork();
+  if (a == 0)
+    intermediate(plan, stdio, pid_pipe[1], err_pipe[1], make_ctty);
+  int fork_errno = errno;
+  close(pid_pipe[1]);
+  close(err_pipe[1]);
+  if (a < 0) {
+    snprintf(err, errlen, "start: fork: %s", strerror(fork_errno));
+    close(pid_pipe[0]);
+    close(err_pipe[0]);
+    return -1;
+  }
+  int status = 0;
+  while (waitpid(a, &status, 0) < 0 && errno == EINTR)
+    ;
+  /* A has exited: whatever it wrote (fewer than PIPE_BUF bytes, one write) is
+   * in the pipe. B closed its copy of the write end at once. */
+  char rec[512];
+  ssize_t n;
+  do
+    n = read(pid_pipe[0], rec, sizeof rec - 1);
+  while (n < 0 && errno == EINTR);
+  close(pid_pipe[0]);
+  rec[n > 0 ? n : 0] = '\0';
+  if (n > 1 && rec[0] == 'P') {
+    out->pid = (pid_t)strtol(rec + 1, NULL, 10);
+    out->error_fd = err_pipe[0];
+    return 0;
+  }
+  close(err_pipe[0]);
+  const char *msg = rec;
+  if (n > 4 && rec[3] == ' ')
+    msg = rec + 4;
+  if (n > 0)
+    snprintf(err, errlen, "%s", msg);
+  else if (WIFSIGNALED(status))
+    snprintf(err, errlen, "start: the intermediate process died of signal %d",
+             WTERMSIG(status));
+  else
+    snprintf(err, errlen, "start: the intermediate process exited with %d",
+             WEXITSTATUS(status));
+  return -1;
+}
+
+int hl_container_wait_exec(struct hl_child *child, char *msg, size_t msglen) {
+  char rec[1024];
+  size_t len = 0;
+  for (;;) {
+    ssize_t n = read(child->error_fd, rec + len, sizeof rec - 1 - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    len += (size_t)n;
+    if (len == sizeof rec - 1)
+      break;
+  }
+  close(child->error_fd);
+  child->error_fd = -1;
+  rec[len] = '\0';
+  if (len == 0) {
+    if (msglen)
+      msg[0] = '\0';
+    return 0;
+  }
+  char *end;
+  long code = strtol(rec, &end, 10);
+  if (end == rec || (code != 125 && code != 126 && code != 127)) {
+    snprintf(msg, msglen, "start: malformed report from the container: %.200s",
+             rec);
+    return 125;
+  }
+  while (*end == ' ')
+    end++;
+  size_t mlen = strcspn(end, "\n");
+  end[mlen] = '\0';
+  snprintf(msg, msglen, "%s", end);
+  return (int)code;
+}

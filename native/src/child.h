@@ -1,0 +1,33 @@
+/* Internals shared by child.c (container start), child_exec.c (the process
+ * part: cwd, PATH, user, capabilities, seccomp, execve) and exec.c. */
+#ifndef HIVELET_CHILD_H
+#define HIVELET_CHILD_H
+
+#include "hivelet.h"
+
+#include <sys/types.h>
+
+/* Before fork, in the caller: builds argv/envp and reads the seccomp program
+ * into static storage so that the child path never allocates. Returns 0, or
+ * -1 with a one-line reason in err. */
+int hl_child_prepare(const struct hl_plan *plan, char *err, size_t errlen);
+
+/* In the child: optional setsid + controlling tty on fd 0, cwd, PATH lookup,
+ * the security sequence, execve. Never returns: failures are reported on
+ * errfd as "CODE MESSAGE" followed by _exit(CODE). */
+_Noreturn void hl_child_exec(const struct hl_plan *plan, int errfd,
+                             int make_ctty);
+
+/* Writes "CODE MESSAGE" (one write) on errfd and _exit(CODE). */
+_Noreturn void hl_child_fail(int errfd, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* CLONE_NEW* flags for the plan's `ns` list, or -1 (the bad name in bad). */
+int hl_ns_flags(const struct hl_plan *plan, char *bad, size_t badlen);
+/* Writes the calling process's pid to every `cgroup_procs` file. */
+void hl_join_cgroups(int errfd, const struct hl_plan *plan);
+int hl_mkdir_p(const char *path, mode_t mode);
+/* Closes every fd >= FIRST (close_range, or a loop without it). */
+void hl_close_from(int first);
+
+#endif

@@ -1,0 +1,122 @@
+/* hl_spawn_monitor: called from managed code to start a container's monitor.
+ *
+ * fork + execve with only this C between them (the .NET runtime is
+ * multithreaded: nothing managed, no malloc, no locks in the child). All
+ * signals stay blocked across fork so that no managed signal handler can run
+ * in the child before the handlers are reset. An exec failure comes back as
+ * an errno over a CLOEXEC pipe: EOF means the monitor runs. */
+#define _GNU_SOURCE
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Moves fd to at least MIN with CLOEXEC cleared later by dup2. */
+static int lift_fd(int fd, int min) {
+  if (fd < 0 || fd >= min)
+    return fd;
+  return fcntl(fd, F_DUPFD_CLOEXEC, min);
+}
+
+/* The fd limit for the fallback loops: no /proc/self/fd listing, it would
+ * allocate. */
+static long fd_limit(void) {
+  long max = sysconf(_SC_OPEN_MAX);
+  return max < 0 || max > 1 << 20 ? 1 << 20 : max;
+}
+
+void hl_close_from(int first) {
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0)
+    return;
+#endif
+  /* ENOSYS: kernels before 5.9, qemu-user. */
+  for (long fd = first, max = fd_limit(); fd < max; fd++)
+    close((int)fd);
+}
+
+void hl_cloexec_from(int first) {
+#if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
+  if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+#endif
+  /* ENOSYS/EINVAL: kernels before 5.11, qemu-user. */
+  for (long fd = first, max = fd_limit(); fd < max; fd++)
+    fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+}
+
+void hl_reset_signals(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction(sig, &sa, NULL); /* EINVAL for glibc's reserved RT signals */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
+                     int stderr_fd) {
+  char *const argv[] = {(char *)exe, "__monitor", (char *)bundle, NULL};
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return -errno;
+
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int err = 0;
+    hl_reset_signals();
+    close(pipefd[0]);
+    /* Move the fds we keep above 3 so that the dup2s below cannot clobber
+     * one another. */
+    int report = lift_fd(pipefd[1], 5);
+    int start = lift_fd(start_fd, 5);
+    int errfd = lift_fd(stderr_fd, 5);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (report < 0 || start < 0 || null < 0 || (stderr_fd >= 0 && errfd < 0))
+      err = errno ? errno : EBADF;
+    else if (setsid() < 0)
+      err = errno;
+    else if (dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+             dup2(errfd >= 0 ? errfd : null, 2) < 0 || dup2(start, 3) < 0)
+      err = errno;
+    if (!err) {
+      /* Nothing else the CLI had open is the monitor's business. */
+      hl_cloexec_from(4);
+      execv(exe, argv);
+      err = errno;
+    }
+    (void)!write(report >= 0 ? report : pipefd[1], &err, sizeof err);
+    _exit(127);
+  }
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(pipefd[1]);
+  if (pid < 0) {
+    close(pipefd[0]);
+    return -fork_errno;
+  }
+  int child_err = 0;
+  ssize_t n;
+  do
+    n = read(pipefd[0], &child_err, sizeof child_err);
+  while (n < 0 && errno == EINTR);
+  close(pipefd[0]);
+  if (n == (ssize_t)sizeof child_err) {
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+    return -(child_err ? child_err : EIO);
+  }
+  return pid;
+}
