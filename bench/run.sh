@@ -145,11 +145,11 @@ write_plan() {
 setup_runc() {
     local bundle=$WORK/runc-bundle
     mkdir -p "$bundle"
-    ln -s ../rootfs "$bundle/rootfs"
     (cd "$bundle" && runc spec)
     # hivelet's namespaces (runc spec has no cgroup namespace), /bin/true, no terminal, writable root
     # like Docker's; the network namespace gets no interface but lo, as with --network none.
-    jq '.process.terminal = false | .process.args = ["/bin/true"] | .root.readonly = false
+    jq --arg rootfs "$WORK/rootfs" '.process.terminal = false | .process.args = ["/bin/true"]
+        | .root = {"path": $rootfs, "readonly": false}
         | .hostname = "bench"
         | .linux.namespaces = [{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}]' \
         "$bundle/config.json" >"$bundle/config.json.tmp"
