@@ -11,6 +11,7 @@
 
 DOCKER_CMD=()
 DOCKERD_PID=
+DOCKER_NEW_GROUPS=() # cgroup parents named docker that did not exist before our engine started
 
 docker_engine_start() {
     local d=$1 i
@@ -24,6 +25,11 @@ docker_engine_start() {
         return 1
     fi
     mkdir -p "$d"
+    local g
+    for g in /sys/fs/cgroup /sys/fs/cgroup/*/; do
+        g=${g%/}/docker
+        [[ -e $g ]] || DOCKER_NEW_GROUPS+=("$g")
+    done
     dockerd --data-root "$d/data" --exec-root "$d/exec" -H "unix://$d/docker.sock" --pidfile "$d/dockerd.pid" \
         --bridge=none --iptables=false --ip6tables=false >"$d/log" 2>&1 &
     DOCKERD_PID=$!
@@ -52,5 +58,12 @@ docker_engine_stop() {
         # dockerd stops its containerd on the way out; give it time, then insist.
         timeout 30 tail --pid="$DOCKERD_PID" -f /dev/null 2>/dev/null || kill -9 "$DOCKERD_PID" 2>/dev/null || true
     fi
+    # dockerd leaves its (empty) parent groups behind; remove the ones it created. rmdir only ever
+    # removes an empty group.
+    local g
+    for g in "${DOCKER_NEW_GROUPS[@]}"; do
+        if [[ -d $g ]]; then rmdir "$g" 2>/dev/null || true; fi
+    done
+    DOCKER_NEW_GROUPS=()
     DOCKERD_PID=
 }
