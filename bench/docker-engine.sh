@@ -59,10 +59,13 @@ docker_engine_stop() {
         timeout 30 tail --pid="$DOCKERD_PID" -f /dev/null 2>/dev/null || kill -9 "$DOCKERD_PID" 2>/dev/null || true
     fi
     # dockerd leaves its (empty) parent groups behind; remove the ones it created. rmdir only ever
-    # removes an empty group.
-    local g
+    # removes an empty group, and says EBUSY for a moment after the last container's exit: retry.
+    local g i
     for g in "${DOCKER_NEW_GROUPS[@]}"; do
-        if [[ -d $g ]]; then rmdir "$g" 2>/dev/null || true; fi
+        for ((i = 0; i < 20; i++)); do
+            [[ -d $g ]] || break
+            rmdir "$g" 2>/dev/null || sleep 0.25
+        done
     done
     DOCKER_NEW_GROUPS=()
     DOCKERD_PID=
