@@ -11,8 +11,9 @@
 # busybox binary; the bundle rootfs of runc and the floor's chroot hold the same files as the image.
 # Contenders (wall time of the whole command, from bash's EPOCHREALTIME, one at a time):
 #   hivelet      hivelet --root R run --rm hivelet/busybox /bin/true   (network none: hivelet's default)
-#   hivelet-raw  hivelet __run PLAN: the native child path alone, no CLI, no monitor, no cgroup; the plan
-#                (written below) has hivelet's namespaces and Docker's default mounts, devices and caps
+#   hivelet-raw  hivelet __run PLAN: the native child path alone, no CLI, no monitor, no cgroup, no seccomp;
+#                the plan (written below) has hivelet's namespaces and Docker's default mounts, devices,
+#                masked paths and capabilities
 #   runc         runc run --bundle B ID on `runc spec`'s config with hivelet's namespaces (mnt, uts, ipc,
 #                pid, net with no interfaces but lo, cgroup), the same rootfs, cgroupfs driver
 #   docker       docker run --rm --network none hivelet-bench/busybox /bin/true, on a throwaway dockerd
@@ -115,7 +116,8 @@ setup_hivelet() {
 }
 
 # A plan (native/CONTRACT.md) for `hivelet __run`: hivelet's namespaces, Docker's default mounts,
-# devices and capabilities (research/runtime.md), the shared rootfs bound in; no cgroup, no seccomp.
+# devices, masked and read-only paths and capabilities (research/runtime.md), the shared rootfs
+# bound in; no cgroup and no seccomp filter (both come from the managed side).
 write_plan() {
     local plan=$1 bundle=$WORK/plan-bundle us=$'\x1f' id
     mkdir -p "$bundle/rootfs"
@@ -137,6 +139,9 @@ write_plan() {
             "/dev/random${us}c${us}1${us}8${us}666${us}0${us}0" "/dev/urandom${us}c${us}1${us}9${us}666${us}0${us}0" \
             "/dev/tty${us}c${us}5${us}0${us}666${us}0${us}0"
         printf 'symlink=%s\0' "/proc/self/fd$us/dev/fd" "/dev/pts/ptmx$us/dev/ptmx"
+        printf 'masked=%s\0' /proc/asound /proc/acpi /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list \
+            /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware
+        printf 'readonly=%s\0' /proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger
         printf '%s\0' uid=0 gid=0 groups= cap_bounding=a80425fb cap_effective=a80425fb cap_permitted=a80425fb \
             cap_inheritable=0 cap_ambient=0 cwd=/ arg=/bin/true env=PATH=/bin
     } >"$plan"
