@@ -24,7 +24,10 @@ public sealed record CgroupResources
     /// <summary>--blkio-weight, 10..1000.</summary>
     public int? BlkioWeight { get; init; }
 
-    /// <summary>Device rules in order; the manager starts from "deny all".</summary>
+    /// <summary>
+    /// Device rules in order; the manager starts from "deny all". Empty = <see cref="DeviceRules.DockerDefault"/>;
+    /// <see cref="DeviceRules.AllowAll"/> (--privileged) leaves devices unrestricted.
+    /// </summary>
     public IReadOnlyList<DeviceRule> Devices { get; init; } = [];
 }
 

@@ -6,4 +6,6 @@ namespace Hivelet.Runtime.Containers;
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ContainerRecord))]
+[JsonSerializable(typeof(ContainerState))]
+[JsonSerializable(typeof(HealthState))]
 public sealed partial class ContainerJsonContext : JsonSerializerContext;

@@ -1,0 +1,538 @@
+/* `hivelet __monitor BUNDLE`: one per container, started by the CLI in its own
+ * session (CONTRACT.md). It holds the container's stdio, writes its log,
+ * reaps it (as a child subreaper: pid 1 is the intermediate's child), records
+ * every transition in BUNDLE/status, restarts it by policy and runs health
+ * probes. Single-threaded around one poll(); no thread, no large buffer
+ * touched needlessly: each monitor should cost well under 2 MB. */
+#define _GNU_SOURCE
+#include "monitor.h"
+#include "hivelet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define START_FD 3
+#define MS 1000000LL
+/* Docker's restart manager: 100 ms doubling up to 1 min, back to 100 ms after
+ * a run of at least 10 s (runtime.md C12). */
+#define BACKOFF_FIRST (100 * MS)
+#define BACKOFF_MAX (60000 * MS)
+#define BACKOFF_RESET (10000 * MS)
+#define STOP_POLL (100 * MS)
+
+static struct hl_plan plan;
+static const char *bundle;
+static char status_path[PATH_MAX], stop_path[PATH_MAX];
+static int sig_fd = -1;
+
+static struct {
+  const char *state;
+  pid_t monitor_pid, pid;
+  unsigned long long monitor_start, pid_start;
+  char started_at[48], finished_at[48];
+  int exit_code, oom_killed;
+  long restart_count;
+  char error[512];
+} st = {.state = "starting"};
+
+/* The running container. */
+static pid_t cpid;
+static int crunning;
+static int64_t cstart_ns;
+static int oom_known;
+static long long oom_before;
+/* Monitor ends of its stdio: output[MON_STDOUT/STDERR] (with a tty the master
+ * is output[MON_STDOUT] and also its stdin). */
+static int output[2] = {-1, -1};
+static int pty_master = -1;
+static struct winsize winsize = {.ws_row = 24, .ws_col = 80};
+
+static int restarting;
+static int64_t restart_at_ns, backoff_ns;
+
+static char iobuf[MON_IO_BUF];
+
+void mon_logf(const char *fmt, ...) {
+  char buf[1024], ts[48];
+  hl_now_rfc3339(ts, sizeof ts);
+  int n =
+      snprintf(buf, sizeof buf, "%s hivelet-monitor[%d]: ", ts, (int)getpid());
+  va_list ap;
+  va_start(ap, fmt);
+  int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+  va_end(ap);
+  n += m < 0 ? 0 : m >= (int)sizeof buf - n - 1 ? (int)sizeof buf - n - 2 : m;
+  buf[n++] = '\n';
+  hl_write_all(2, buf, (size_t)n);
+}
+
+int64_t mon_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void mon_on_resize(unsigned rows, unsigned cols) {
+  winsize.ws_row = (unsigned short)rows;
+  winsize.ws_col = (unsigned short)cols;
+  if (pty_master >= 0 && ioctl(pty_master, TIOCSWINSZ, &winsize) < 0)
+    mon_logf("ioctl TIOCSWINSZ on the pty: %s", strerror(errno));
+}
+
+static void set_error(const char *msg) {
+  snprintf(st.error, sizeof st.error, "%s", msg);
+  for (char *p = st.error; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+}
+
+static void write_status(void) {
+  char buf[2048];
+  int n = snprintf(buf, sizeof buf,
+                   "state=%s\nmonitor_pid=%d\nmonitor_start=%llu\npid=%d\n"
+                   "pid_start=%llu\nstarted_at=%s\nfinished_at=%s\n"
+                   "exit_code=%d\noom_killed=%d\nrestart_count=%ld\n"
+                   "error=%s\n",
+                   st.state, (int)st.monitor_pid, st.monitor_start, (int)st.pid,
+                   st.pid_start, st.started_at, st.finished_at, st.exit_code,
+                   st.oom_killed, st.restart_count, st.error);
+  int rc = hl_write_atomic(status_path, buf, (size_t)n);
+  if (rc < 0)
+    mon_logf("write %s: %s", status_path, strerror(-rc));
+}
+
+/* The `oom_counter` value (FILE\x1fKEY: the "KEY N" line of FILE). */
+static int read_oom_counter(long long *value) {
+  char spec[PATH_MAX], buf[4096], *f[2];
+  if (!plan.oom_counter || !*plan.oom_counter)
+    return -1;
+  snprintf(spec, sizeof spec, "%s", plan.oom_counter);
+  if (hl_split_fields(spec, f, 2) != 2)
+    return -1;
+  int fd = open(f[0], O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  size_t klen = strlen(f[1]);
+  for (char *line = buf; line && *line; line = strchr(line, '\n')) {
+    if (*line == '\n')
+      line++;
+    if (!strncmp(line, f[1], klen) && line[klen] == ' ') {
+      *value = strtoll(line + klen + 1, NULL, 10);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static void close_stdio(void) {
+  mon_ctl_set_stdin(-1, plan.tty);
+  for (int i = 0; i < 2; i++)
+    if (output[i] >= 0) {
+      close(output[i]);
+      output[i] = -1;
+    }
+  pty_master = -1;
+}
+
+static int set_nonblock(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* Makes the container's stdio: FDS[0..2] for the container, the monitor's
+ * ends in output[] and STDIN_W. */
+static int make_stdio(int fds[3], int *stdin_w, char *err, size_t errlen) {
+  fds[0] = fds[1] = fds[2] = -1;
+  *stdin_w = -1;
+  if (plan.tty) {
+    char name[64];
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) {
+      snprintf(err, errlen, "posix_openpt /dev/ptmx: %s", strerror(errno));
+      return -1;
+    }
+    if (grantpt(m) < 0 || unlockpt(m) < 0 ||
+        ptsname_r(m, name, sizeof name) != 0) {
+      snprintf(err, errlen, "grantpt/unlockpt/ptsname on /dev/ptmx: %s",
+               strerror(errno));
+      close(m);
+      return -1;
+    }
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) {
+      snprintf(err, errlen, "open pty slave %s: %s", name, strerror(errno));
+      close(m);
+      return -1;
+    }
+    if (ioctl(m, TIOCSWINSZ, &winsize) < 0)
+      mon_logf("ioctl TIOCSWINSZ on %s: %s", name, strerror(errno));
+    set_nonblock(m);
+    fds[0] = fds[1] = fds[2] = s;
+    output[MON_STDOUT] = pty_master = *stdin_w = m;
+    return 0;
+  }
+  int p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  for (int i = 0; i < 3; i++) {
+    if (i == 0 && !plan.open_stdin)
+      continue;
+    if (pipe2(p[i], O_CLOEXEC) < 0) {
+      snprintf(err, errlen, "pipe2 for the container's stdio: %s",
+               strerror(errno));
+      for (int j = 0; j < i; j++)
+        if (p[j][0] >= 0) {
+          close(p[j][0]);
+          close(p[j][1]);
+        }
+      return -1;
+    }
+  }
+  fds[0] = p[0][0];
+  *stdin_w = p[0][1];
+  fds[1] = p[1][1];
+  fds[2] = p[2][1];
+  output[MON_STDOUT] = p[1][0];
+  output[MON_STDERR] = p[2][0];
+  set_nonblock(p[1][0]);
+  set_nonblock(p[2][0]);
+  if (*stdin_w >= 0)
+    set_nonblock(*stdin_w);
+  return 0;
+}
+
+/* Starts the container; returns 0, or 125/126/127 with the reason in MSG. */
+static int start_container(char *msg, size_t msglen) {
+  int fds[3], stdin_w;
+  struct hl_child child;
+  oom_known = read_oom_counter(&oom_before) == 0;
+  if (make_stdio(fds, &stdin_w, msg, msglen) < 0)
+    return 125;
+  int rc = hl_container_start(&plan, fds[0], fds[1], fds[2], plan.tty, &child,
+                              msg, msglen);
+  /* The container holds its ends now (or never will). */
+  for (int i = 0; i < 3; i++)
+    if (fds[i] >= 0 && (i == 0 || fds[i] != fds[i - 1]))
+      close(fds[i]);
+  if (rc < 0) {
+    if (stdin_w >= 0 && stdin_w != pty_master)
+      close(stdin_w);
+    close_stdio();
+    return 125;
+  }
+  rc = hl_container_wait_exec(&child, msg, msglen);
+  if (rc != 0) {
+    if (stdin_w >= 0 && stdin_w != pty_master)
+      close(stdin_w);
+    close_stdio();
+    return rc;
+  }
+  cpid = child.pid;
+  crunning = 1;
+  cstart_ns = mon_now_ns();
+  mon_ctl_set_stdin(stdin_w, plan.tty);
+  st.state = "running";
+  st.pid = cpid;
+  st.pid_start = hl_proc_starttime(cpid);
+  hl_now_rfc3339(st.started_at, sizeof st.started_at);
+  st.error[0] = '\0';
+  write_status();
+  mon_health_started(cpid);
+  return 0;
+}
+
+/* Reads what the container wrote: once per poll round, or (DRAIN) until
+ * nothing is left. EOF (EIO on a pty whose slave is closed) ends the stream.
+ */
+static void relay_output(int stream, int drain) {
+  while (output[stream] >= 0) {
+    ssize_t n = read(output[stream], iobuf, sizeof iobuf);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN)
+      break;
+    if (n <= 0) {
+      if (n < 0 && errno != EIO)
+        mon_logf("read the container's %s: %s",
+                 stream == MON_STDOUT ? "stdout" : "stderr", strerror(errno));
+      mon_log_eof(stream);
+      if (output[stream] == pty_master) {
+        mon_ctl_set_stdin(-1, 1);
+        pty_master = -1;
+      }
+      close(output[stream]);
+      output[stream] = -1;
+      break;
+    }
+    mon_log_output(stream, iobuf, (size_t)n);
+    if (plan.attach)
+      mon_ctl_send(stream == MON_STDOUT ? MON_FRAME_STDOUT : MON_FRAME_STDERR,
+                   iobuf, (size_t)n);
+    if (!drain)
+      break;
+  }
+  mon_log_flush();
+}
+
+static int stop_requested(void) { return access(stop_path, F_OK) == 0; }
+
+static int should_restart(void) {
+  const char *r = plan.restart ? plan.restart : "no";
+  if (stop_requested())
+    return 0;
+  if (!strcmp(r, "always") || !strcmp(r, "unless-stopped"))
+    return 1;
+  if (!strcmp(r, "on-failure"))
+    return st.exit_code != 0 &&
+           (plan.restart_max <= 0 || st.restart_count < plan.restart_max);
+  return 0;
+}
+
+/* The container will not run again: record it, tell the CLI, remove it for
+ * --rm. Does not return. */
+static void __attribute__((noreturn)) finish(void) {
+  char frame[64];
+  st.state = "exited";
+  st.pid = 0;
+  st.pid_start = 0;
+  write_status();
+  /* Written before EXIT is sent: whoever hears EXIT reads an exited status. */
+  int n = snprintf(frame, sizeof frame, "%d %d", st.exit_code, st.oom_killed);
+  mon_ctl_send(MON_FRAME_EXIT, frame, (size_t)n);
+  mon_ctl_drain(5000);
+  if (plan.autoremove && plan.exe && plan.root && plan.id) {
+    char *const argv[] = {
+        (char *)plan.exe, "--root", (char *)plan.root, "rm", "-f",
+        (char *)plan.id,  NULL};
+    sigset_t none;
+    /* The start socket stays open across the exec: the CLI sees its EOF once
+     * the container is removed. */
+    mon_ctl_close(1);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    execv(plan.exe, argv);
+    mon_logf("execv %s --root %s rm -f %s: %s", plan.exe, plan.root, plan.id,
+             strerror(errno));
+    _exit(1);
+  }
+  mon_ctl_close(0);
+  _exit(0);
+}
+
+static void container_exited(int wstatus) {
+  long long oom_after;
+  int64_t now = mon_now_ns();
+  crunning = 0;
+  mon_health_stopped();
+  /* With a pid namespace everything in it is gone by now, so this reads to
+   * EOF; without one a leftover writer must not keep the monitor here. */
+  for (int i = 0; i < 2; i++)
+    if (output[i] >= 0) {
+      relay_output(i, 1);
+      if (output[i] >= 0)
+        mon_log_eof(i);
+    }
+  close_stdio();
+
+  int sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+  st.exit_code = sig ? 128 + sig : WEXITSTATUS(wstatus);
+  st.oom_killed = sig == SIGKILL && oom_known &&
+                  read_oom_counter(&oom_after) == 0 && oom_after > oom_before;
+  st.pid = 0;
+  st.pid_start = 0;
+  hl_now_rfc3339(st.finished_at, sizeof st.finished_at);
+  mon_logf("container pid %d exited with %d%s", (int)cpid, st.exit_code,
+           st.oom_killed ? " (OOM killed)" : "");
+
+  if (!should_restart())
+    finish();
+  if (now - cstart_ns >= BACKOFF_RESET)
+    backoff_ns = 0;
+  backoff_ns = backoff_ns == 0 ? BACKOFF_FIRST : backoff_ns * 2;
+  if (backoff_ns > BACKOFF_MAX)
+    backoff_ns = BACKOFF_MAX;
+  st.restart_count++;
+  st.state = "restarting";
+  write_status();
+  restarting = 1;
+  restart_at_ns = now + backoff_ns;
+}
+
+static void reap(void) {
+  struct signalfd_siginfo si;
+  while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si)
+    ;
+  for (;;) {
+    int ws;
+    pid_t p = waitpid(-1, &ws, WNOHANG);
+    if (p <= 0)
+      break;
+    if (p == cpid && crunning)
+      container_exited(ws);
+    else
+      mon_health_reaped(p, ws);
+  }
+}
+
+static void restart_if_due(void) {
+  char msg[512];
+  if (stop_requested()) {
+    mon_logf("stop requested during the restart backoff");
+    finish();
+  }
+  if (mon_now_ns() < restart_at_ns)
+    return;
+  restarting = 0;
+  int rc = start_container(msg, sizeof msg);
+  if (rc != 0) {
+    mon_logf("restart failed: %s", msg);
+    st.exit_code = rc;
+    st.oom_killed = 0;
+    hl_now_rfc3339(st.finished_at, sizeof st.finished_at);
+    set_error(msg);
+    finish();
+  }
+}
+
+/* SIGPIPE, SIGINT and SIGHUP must not end the monitor. A handler that does
+ * nothing rather than SIG_IGN: exec resets handled signals to their default,
+ * so the container and the probes do not inherit ignored signals. */
+static void ignore_signal(int sig) { (void)sig; }
+
+static int setup_process(void) {
+  struct sigaction sa = {.sa_handler = ignore_signal, .sa_flags = SA_RESTART};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPIPE, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+    mon_logf("prctl PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+    return -1;
+  }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  sig_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sig_fd < 0) {
+    mon_logf("signalfd SIGCHLD: %s", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+static void loop(void) {
+  for (;;) {
+    struct pollfd fds[8];
+    int n = 0, out_at[2] = {-1, -1};
+    fds[n++] = (struct pollfd){.fd = sig_fd, .events = POLLIN};
+    for (int i = 0; i < 2; i++)
+      if (output[i] >= 0) {
+        out_at[i] = n;
+        fds[n++] = (struct pollfd){.fd = output[i], .events = POLLIN};
+      }
+    int ctl_at = n;
+    n += mon_ctl_pollfds(fds + n);
+    int health_at = n;
+    n += mon_health_pollfds(fds + n);
+
+    int64_t now = mon_now_ns(), wait = mon_health_next_ns(now);
+    if (restarting) {
+      int64_t r = restart_at_ns - now;
+      if (r > STOP_POLL)
+        r = STOP_POLL;
+      if (r < 0)
+        r = 0;
+      if (wait < 0 || r < wait)
+        wait = r;
+    }
+    int timeout = wait < 0 ? -1 : (int)((wait + MS - 1) / MS);
+    if (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+      mon_logf("poll: %s", strerror(errno));
+      sleep(1);
+      continue;
+    }
+    for (int i = 0; i < 2; i++)
+      if (out_at[i] >= 0 && fds[out_at[i]].revents)
+        relay_output(i, 0);
+    mon_ctl_handle(fds + ctl_at, health_at - ctl_at);
+    mon_health_handle(fds + health_at, n - health_at);
+    if (fds[0].revents)
+      reap();
+    mon_health_tick(mon_now_ns());
+    if (restarting)
+      restart_if_due();
+  }
+}
+
+int hl_monitor_main(int argc, char **argv) {
+  char err[512], frame[600];
+  if (argc < 3) {
+    fputs("usage: hivelet __monitor BUNDLE\n", stderr);
+    return 125;
+  }
+  bundle = argv[2];
+  st.monitor_pid = getpid();
+  st.monitor_start = hl_proc_starttime(st.monitor_pid);
+  snprintf(status_path, sizeof status_path, "%s/status", bundle);
+  snprintf(stop_path, sizeof stop_path, "%s/stop", bundle);
+  char plan_path[PATH_MAX];
+  snprintf(plan_path, sizeof plan_path, "%s/plan", bundle);
+
+  int rc = setup_process();
+  if (rc == 0 && hl_plan_load(plan_path, &plan, err, sizeof err) < 0)
+    rc = -1;
+  else if (rc < 0)
+    snprintf(err, sizeof err, "monitor setup failed (see monitor.log)");
+  mon_ctl_init(START_FD, rc == 0 && plan.attach);
+  if (rc < 0) {
+    mon_logf("%s", err);
+    st.state = "exited";
+    st.exit_code = 125;
+    hl_now_rfc3339(st.finished_at, sizeof st.finished_at);
+    set_error(err);
+    write_status();
+    int n = snprintf(frame, sizeof frame, "125 %s", st.error);
+    mon_ctl_send(MON_FRAME_ERROR, frame, (size_t)n);
+    mon_ctl_drain(5000);
+    return 125;
+  }
+  write_status(); /* starting */
+  mon_log_open(&plan);
+  mon_health_init(&plan, bundle);
+
+  rc = start_container(err, sizeof err);
+  if (rc != 0) {
+    mon_logf("start failed: %s", err);
+    st.state = "exited";
+    st.exit_code = rc;
+    hl_now_rfc3339(st.finished_at, sizeof st.finished_at);
+    set_error(err);
+    write_status();
+    int n = snprintf(frame, sizeof frame, "%d %s", rc, st.error);
+    mon_ctl_send(MON_FRAME_ERROR, frame, (size_t)n);
+    mon_ctl_drain(5000);
+    return 0;
+  }
+  int n = snprintf(frame, sizeof frame, "%d", (int)cpid);
+  mon_ctl_send(MON_FRAME_STARTED, frame, (size_t)n);
+  loop();
+  return 0;
+}
