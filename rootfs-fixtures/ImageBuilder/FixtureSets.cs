@@ -20,13 +20,14 @@ public static class FixtureSets
         "ps", "mount", "uname", "wc", "grep", "head", "touch", "stat",
     ];
 
-    public static IReadOnlyList<string> Names { get; } = ["fixture", "busybox-multi", "layered", "big"];
+    public static IReadOnlyList<string> Names { get; } = ["fixture", "busybox-multi", "busybox", "layered", "big"];
 
     /// <summary>Builds set <paramref name="name"/> into <paramref name="outDir"/>; returns the paths written.</summary>
     public static IReadOnlyList<string> Build(string name, string outDir, FixtureInputs inputs) => name switch
     {
         "fixture" => WriteFixture(outDir, inputs),
         "busybox-multi" => WriteBusyboxMulti(outDir, inputs),
+        "busybox" => WriteBusyboxSingle(outDir, inputs),
         "layered" => WriteLayered(outDir),
         "big" => WriteBig(outDir),
         _ => throw new ArgumentException($"unknown fixture set \"{name}\" (known: {string.Join(", ", Names)})"),
@@ -151,6 +152,20 @@ public static class FixtureSets
         var layout = OciLayout.Create(new LayoutRef("latest", oci), new LayoutRef("docker", docker));
         return [Write(layout, outDir, "busybox-multi.oci"), Write(layout, outDir, "busybox-multi-oci.tar")];
     }
+
+    /// <summary>
+    /// hivelet/busybox as one single-platform archive per architecture: busybox-amd64-oci.tar (the container
+    /// benchmarks, bench/run.sh) and busybox-arm64-oci.tar (the cgroup v2 VM, tests/vm).
+    /// </summary>
+    private static List<string> WriteBusyboxSingle(string outDir, FixtureInputs inputs) =>
+    [
+        .. new[] { ("amd64", (string?)null, inputs.BusyboxAmd64), ("arm64", "v8", inputs.BusyboxArm64) }.Select(p =>
+        {
+            var image = ImageFactory.Build(Busybox(inputs.Read(p.Item3, $"busybox for linux/{p.Item1}"), p.Item1, p.Item2));
+            var layout = OciLayout.Create(new LayoutRef("latest", image, "docker.io/hivelet/busybox:latest"));
+            return Write(layout, outDir, $"busybox-{p.Item1}-oci.tar");
+        }),
+    ];
 
     private static List<string> WriteLayered(string outDir)
     {
