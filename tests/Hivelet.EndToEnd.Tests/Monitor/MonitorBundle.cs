@@ -38,7 +38,7 @@ public sealed class MonitorBundle : IDisposable
             .Set("bundle", Bundle)
             .Set("run_dir", RunDir)
             .Set("rootfs", Path.Combine(Bundle, "rootfs"))
-            .Set("rootfs_mount", PlanFile.Fields("bind", RootfsSource, ""))
+            .Set("rootfs_mount", "bind", RootfsSource, "")
             .Add("ns", "mnt").Add("ns", "pid").Add("ns", "uts").Add("ns", "ipc")
             .Set("hostname", "monitor-test")
             .Set("uid", 0).Set("gid", 0).Set("groups", "")
@@ -75,7 +75,7 @@ public sealed class MonitorBundle : IDisposable
         return this;
     }
 
-    public void WritePlan() => Plan.WriteTo(Path.Combine(Bundle, "plan"));
+    public void WritePlan() => Plan.Write(Path.Combine(Bundle, "plan"));
 
     /// <summary>The status file as key=value pairs (empty when it does not exist yet).</summary>
     public Dictionary<string, string> Status()

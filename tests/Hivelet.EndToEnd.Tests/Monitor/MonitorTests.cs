@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Hivelet.EndToEnd.Tests.Harness;
 using Xunit.Abstractions;
 
 namespace Hivelet.EndToEnd.Tests.Monitor;
@@ -438,7 +439,7 @@ public sealed class MonitorTests(ITestOutputHelper output)
             .Set("uid", 0).Set("gid", 0).Set("groups", "").Set("cwd", "/")
             .Add("env", "PATH=/bin")
             .Add("arg", "hostname")
-            .WriteTo(Path.Combine(bundle.Bundle, "exec.plan"));
+            .Write(Path.Combine(bundle.Bundle, "exec.plan"));
         using var monitor = MonitorProcess.Start(bundle);
         StartedPid(monitor, bundle);
 
