@@ -263,36 +263,36 @@ internal sealed class SeccompCompiler
                 Jump(BPF_JMP_JEQ_K, vHi, _rev.Count - 1, pass);
                 break;
             case SeccompOp.MaskedEqual:
-            {
-                uint dLo = (uint)arg.ValueTwo, dHi = (uint)(arg.ValueTwo >> 32);
-                Jump(BPF_JMP_JEQ_K, dLo, pass, fail);
-                Emit(new Insn(BPF_ALU_AND_K, 0, 0, vLo));
-                Load(lowOffset);
-                Jump(BPF_JMP_JEQ_K, dHi, _rev.Count - 1, fail);
-                Emit(new Insn(BPF_ALU_AND_K, 0, 0, vHi));
-                break;
-            }
+                {
+                    uint dLo = (uint)arg.ValueTwo, dHi = (uint)(arg.ValueTwo >> 32);
+                    Jump(BPF_JMP_JEQ_K, dLo, pass, fail);
+                    Emit(new Insn(BPF_ALU_AND_K, 0, 0, vLo));
+                    Load(lowOffset);
+                    Jump(BPF_JMP_JEQ_K, dHi, _rev.Count - 1, fail);
+                    Emit(new Insn(BPF_ALU_AND_K, 0, 0, vHi));
+                    break;
+                }
             case SeccompOp.GreaterThan:
             case SeccompOp.GreaterOrEqual:
-            {
-                ushort lowCode = arg.Op == SeccompOp.GreaterThan ? BPF_JMP_JGT_K : BPF_JMP_JGE_K;
-                Jump(lowCode, vLo, pass, fail);
-                Load(lowOffset);
-                int lowStart = _rev.Count - 1;
-                int eq = Jump(BPF_JMP_JEQ_K, vHi, lowStart, fail);
-                Jump(BPF_JMP_JGT_K, vHi, pass, eq);
-                break;
-            }
+                {
+                    ushort lowCode = arg.Op == SeccompOp.GreaterThan ? BPF_JMP_JGT_K : BPF_JMP_JGE_K;
+                    Jump(lowCode, vLo, pass, fail);
+                    Load(lowOffset);
+                    int lowStart = _rev.Count - 1;
+                    int eq = Jump(BPF_JMP_JEQ_K, vHi, lowStart, fail);
+                    Jump(BPF_JMP_JGT_K, vHi, pass, eq);
+                    break;
+                }
             default: // LessThan, LessOrEqual: the negation of GreaterOrEqual, GreaterThan
-            {
-                ushort lowCode = arg.Op == SeccompOp.LessThan ? BPF_JMP_JGE_K : BPF_JMP_JGT_K;
-                Jump(lowCode, vLo, fail, pass);
-                Load(lowOffset);
-                int lowStart = _rev.Count - 1;
-                int eq = Jump(BPF_JMP_JEQ_K, vHi, lowStart, pass);
-                Jump(BPF_JMP_JGT_K, vHi, fail, eq);
-                break;
-            }
+                {
+                    ushort lowCode = arg.Op == SeccompOp.LessThan ? BPF_JMP_JGE_K : BPF_JMP_JGT_K;
+                    Jump(lowCode, vLo, fail, pass);
+                    Load(lowOffset);
+                    int lowStart = _rev.Count - 1;
+                    int eq = Jump(BPF_JMP_JEQ_K, vHi, lowStart, pass);
+                    Jump(BPF_JMP_JGT_K, vHi, fail, eq);
+                    break;
+                }
         }
         Load(highOffset);
         return _rev.Count - 1;
