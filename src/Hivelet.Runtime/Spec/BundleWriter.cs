@@ -6,6 +6,7 @@ using Hivelet.IO;
 using Hivelet.Runtime.Cgroups;
 using Hivelet.Runtime.Containers;
 using Hivelet.Runtime.Security;
+using Hivelet.Runtime.Volumes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Hivelet.Runtime.Spec.Flags;
@@ -50,6 +51,7 @@ public sealed class BundleWriter
     public void Write(BundleRequest request)
     {
         var content = Build(request);
+        VolumeSeeder.SeedEmptyVolumes(request.Record, request.RootfsSource, _logger);
         var dir = request.BundleDir;
         Directory.CreateDirectory(dir);
         Directory.CreateDirectory(Path.Combine(dir, "rootfs"));

@@ -490,7 +490,7 @@ public static partial class ContainerFactory
             mounts.Add(new MountPoint
             {
                 Type = "volume", Name = v.Name, Source = v.Mountpoint, Destination = s.Destination,
-                Driver = "local", Mode = s.ReadOnly ? "ro" : "z", RW = !s.ReadOnly, Propagation = "",
+                Driver = "local", Mode = (s.ReadOnly ? "ro" : "z") + (s.NoCopy ? ",nocopy" : ""), RW = !s.ReadOnly, Propagation = "",
                 Anonymous = s.IsAnonymous,
             });
         }

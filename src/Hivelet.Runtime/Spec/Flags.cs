@@ -255,7 +255,7 @@ public static partial class Flags
     }
 
     /// <summary>A parsed -v value.</summary>
-    public readonly record struct VolumeSpec(string? Source, string Destination, bool ReadOnly)
+    public readonly record struct VolumeSpec(string? Source, string Destination, bool ReadOnly, bool NoCopy = false)
     {
         public bool IsBind => Source != null && Source.StartsWith('/');
         public bool IsAnonymous => Source is null;
@@ -289,7 +289,7 @@ public static partial class Flags
             throw new InvalidInputException($"invalid volume specification: '{value}': invalid mount path: '{dst}' mount path must be absolute");
         if (CleanPath(dst) == "/")
             throw new InvalidInputException($"invalid volume specification: '{value}': invalid mount path: '/' cannot be a mount point");
-        bool readOnly = false;
+        bool readOnly = false, noCopy = false;
         int rwWords = 0;
         foreach (var word in mode.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -302,7 +302,10 @@ public static partial class Flags
                 case "rw":
                     rwWords++;
                     break;
-                case "z" or "Z" or "rprivate" or "private" or "rshared" or "shared" or "rslave" or "slave" or "nocopy":
+                case "nocopy":
+                    noCopy = true;
+                    break;
+                case "z" or "Z" or "rprivate" or "private" or "rshared" or "shared" or "rslave" or "slave":
                     break;
                 default:
                     throw new InvalidInputException($"invalid mode: {mode}");
@@ -312,7 +315,7 @@ public static partial class Flags
             throw new InvalidInputException($"invalid mode: {mode}");
         if (src != null && !src.StartsWith('/'))
             Volumes.VolumeStore.ValidateName(src);
-        return new VolumeSpec(src is null ? null : src.StartsWith('/') ? CleanPath(src) : src, CleanPath(dst), readOnly);
+        return new VolumeSpec(src is null ? null : src.StartsWith('/') ? CleanPath(src) : src, CleanPath(dst), readOnly, noCopy);
     }
 
     /// <summary>--tmpfs "/run" or "/run:rw,size=64m" -> (destination, options).</summary>

@@ -16,6 +16,9 @@ internal static partial class SpecLog
     [LoggerMessage(EventId = 3053, Level = LogLevel.Debug, Message = "Host resolv.conf had no usable nameserver: container {ContainerId} uses Google's public DNS")]
     public static partial void ResolvFallback(ILogger logger, string containerId);
 
+    [LoggerMessage(EventId = 3055, Level = LogLevel.Debug, Message = "Volume {Volume} seeded from the image's {Destination}: {Files} files")]
+    public static partial void VolumeSeeded(ILogger logger, string volume, string destination, long files);
+
     [LoggerMessage(EventId = 3054, Level = LogLevel.Warning, Message = "Cannot read the host's {Path}: {Reason}")]
     public static partial void HostFileUnreadable(ILogger logger, string path, string reason);
 }
