@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Hivelet.Cli.Commands;
 using Hivelet.Cli.Commands.Containers;
+using Hivelet.Cli.Commands.ContainerTools;
 using Hivelet.Errors;
 
 namespace Hivelet.Cli;
@@ -36,6 +37,7 @@ public static class CliApp
         image.Subcommands.Add(LoadCommand.Create(globals));
         image.Subcommands.Add(SaveCommand.Create(globals));
         root.Subcommands.Add(image);
+        ContainerToolsVerbs.AddTo(root, globals);
 
         root.Subcommands.Add(RunCommand.Create(globals));
         root.Subcommands.Add(CreateCommand.Create(globals));
@@ -59,12 +61,13 @@ public static class CliApp
         container.Subcommands.Add(PsCommand.Create(globals, "ls"));
         container.Subcommands.Add(PsCommand.Create(globals, "ps"));
         container.Subcommands.Add(InspectCommand.Create(globals, containersOnly: true));
+        ContainerToolsVerbs.AddToContainerGroup(container, globals);
         root.Subcommands.Add(container);
         root.Subcommands.Add(VolumeCommand.Create(globals));
 
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         // Like docker: no arguments shows the help.
-        var parse = root.Parse(args.Length == 0 ? ["--help"] : RunArguments.Rewrite(args));
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : ContainerToolsVerbs.PrepareArgs(RunArguments.Rewrite(args)));
         if (parse.Errors.Count > 0)
         {
             // Docker exits 125 for usage errors, with the reason and a pointer to help.
