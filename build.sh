@@ -260,6 +260,11 @@ demo() {
     demo_step "$bin" "$root" load -i "${FIXTURES#"$REPO"/}/hivelet-fixture.tar"
     demo_step "$bin" "$root" images
     demo_step "$bin" "$root" image inspect hivelet/fixture:latest
+    # A container from the fixture image, offline: its hostname, its pid 1, its id.
+    demo_step "$bin" "$root" run --name demo hivelet/fixture:latest hostname
+    demo_step "$bin" "$root" ps -a
+    demo_step "$bin" "$root" rm demo
+    demo_step "$bin" "$root" run --rm hivelet/fixture:latest pid
     printf '\ndemo done (state in %s%s)\n' "$root" "$([[ -n ${HIVELET_ROOT:-} ]] || echo ', removed on exit')"
 }
 

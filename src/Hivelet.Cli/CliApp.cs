@@ -61,15 +61,13 @@ public static class CliApp
         container.Subcommands.Add(PsCommand.Create(globals, "ls"));
         container.Subcommands.Add(PsCommand.Create(globals, "ps"));
         container.Subcommands.Add(InspectCommand.Create(globals, containersOnly: true));
+        ContainerToolsVerbs.AddToContainerGroup(container, globals);
         root.Subcommands.Add(container);
         root.Subcommands.Add(VolumeCommand.Create(globals));
 
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         // Like docker: no arguments shows the help.
-        // run/create and exec stop parsing at the image or container argument, as Docker does.
-        var parse = root.Parse(args.Length == 0
-            ? ["--help"]
-            : ContainerToolsVerbs.PrepareArgs(RunArguments.Rewrite(args)));
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : ContainerToolsVerbs.PrepareArgs(RunArguments.Rewrite(args)));
         if (parse.Errors.Count > 0)
         {
             // Docker exits 125 for usage errors, with the reason and a pointer to help.

@@ -98,6 +98,13 @@ public static partial class Sys
     public static int TryLStatAt(SafeDirectoryHandle parent, string name, out FileStatus status) =>
         TryStatxAt(parent.Fd, name, Libc.Tools.AT_SYMLINK_NOFOLLOW | (name.Length == 0 ? Libc.Tools.AT_EMPTY_PATH : 0), out status);
 
+    /// <summary>A second descriptor for the directory <paramref name="dir"/> itself (openat ".").</summary>
+    public static SafeDirectoryHandle OpenDirectoryAtSelf(SafeDirectoryHandle dir)
+    {
+        int fd = Check(Libc.Tools.openat(dir.Fd, ".", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "openat", ".");
+        return new SafeDirectoryHandle(fd);
+    }
+
     /// <summary>Opens the regular file <paramref name="name"/> of <paramref name="parent"/> for reading, refusing a symlink.</summary>
     public static SafeFileHandle OpenFileAtNoFollow(SafeDirectoryHandle parent, string name)
     {

@@ -16,7 +16,7 @@ internal static partial class ContainersLog
     [LoggerMessage(3003, LogLevel.Warning, "repair: removed {Count} temp files in {Bundle}")]
     public static partial void RepairRemovedTemps(this ILogger logger, int count, string bundle);
 
-    [LoggerMessage(3004, LogLevel.Warning, "container {ContainerId}: its monitor {MonitorPid} is gone; marked exited")]
+    [LoggerMessage(3004, LogLevel.Information, "container {ContainerId}: its monitor {MonitorPid} is gone; marked exited")]
     public static partial void MonitorDied(this ILogger logger, string containerId, int monitorPid);
 
     [LoggerMessage(3005, LogLevel.Warning, "skipping unreadable container record {Path}: {Error}")]

@@ -26,6 +26,10 @@ public sealed class PsEntry
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(PsEntry))]
+internal sealed partial class PsJsonContext : JsonSerializerContext;
+
+// inspect output is indented as Docker's.
+[JsonSourceGenerationOptions(WriteIndented = true, IndentSize = 4, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(List<ContainerInspect>))]
 [JsonSerializable(typeof(List<Runtime.Volumes.Volume>))]
 internal sealed partial class ContainerCliJsonContext : JsonSerializerContext;
@@ -86,7 +90,7 @@ public static class PsCommand
                         Labels = string.Join(',', record.Config.Labels.Select(kv => $"{kv.Key}={kv.Value}")),
                         Mounts = string.Join(',', record.Mounts.Select(m => m.Name ?? m.Source)),
                         Networks = record.HostConfig.NetworkMode,
-                    }, ContainerCliJsonContext.Default.PsEntry));
+                    }, PsJsonContext.Default.PsEntry));
                     continue;
                 }
                 rows.Add([id, record.ImageRef, command, ContainerState.HumanDuration(now - record.Created) + " ago", status, "", record.Name]);
