@@ -328,7 +328,7 @@ test_all() {
 
     check "shellcheck" shellcheck build.sh .ci/run
     check "dotnet format whitespace" dotnet format whitespace Runtime.sln --verify-no-changes
-    check "clang-format" bash -c 'shopt -s nullglob; clang-format --dry-run --Werror rootfs-fixtures/src/*.[ch] native/*.[ch]'
+    check "clang-format" bash -c 'shopt -s nullglob; clang-format --dry-run --Werror rootfs-fixtures/src/*.[ch] native/src/*.[ch]'
     check "arm64 binary runs under qemu" run_arm64_binary
 
     local trx=() passed failed skipped

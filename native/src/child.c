@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -112,10 +113,107 @@ static void make_mount_point(int errfd, const char *dest, int is_file) {
       hl_child_fail(errfd, 125, "create mount point \"%s\": %s", parent,
                     strerror(errno));
   }
-  int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+  int fd =
+      open(dest, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
   if (fd < 0 && errno != EISDIR)
     hl_child_fail(errfd, 125, "create mount point \"%s\": %s", dest,
                   strerror(errno));
+  if (fd >= 0)
+    close(fd);
+}
+
+/* ---- paths inside the container root ------------------------------------
+ *
+ * The image decides what is a symlink in the rootfs. A mount point, device or
+ * symlink the plan names must land where the container will see it, never
+ * outside the root (a hostile image could link /dev to the host's /etc).
+ * With openat2(RESOLVE_IN_ROOT) (Linux 5.6) paths are resolved as if the
+ * root were "/", missing directories are created one component at a time
+ * under an already resolved parent, and the result is handed to mount(2) and
+ * friends as the magic link /proc/self/fd/N (the host's /proc is still
+ * there). Without openat2 (older kernels, qemu-user) plain joined paths are
+ * used. */
+
+static int root_fd = -1;
+
+static int open_in_root(const char *rel) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return (int)syscall(SYS_openat2, root_fd, *rel ? rel : ".", &how, sizeof how);
+}
+
+/* Resolves REL (absolute in the container) into OUT, creating what is missing
+ * when CREATE (directories, and an empty file last when IS_FILE). Returns an
+ * fd the caller closes after use, or -1 on the plain-path fallback. */
+static int in_root(const struct hl_plan *plan, const char *rel, int create,
+                   int is_file, char *out, size_t outlen) {
+  while (*rel == '/')
+    rel++;
+  if (root_fd < 0) {
+    join_root(ERR_FD, out, outlen, plan->rootfs, rel);
+    if (create)
+      make_mount_point(ERR_FD, out, is_file);
+    return -1;
+  }
+  int fd = open_in_root(rel);
+  if (fd < 0 && errno == ENOENT && create) {
+    char buf[PATH_MAX];
+    copy_or_fail(ERR_FD, buf, sizeof buf, "path", rel);
+    int dir = open_in_root("");
+    for (char *name = buf; dir >= 0;) {
+      char *slash = strchr(name, '/');
+      if (slash)
+        *slash = '\0';
+      int next = *name ? open_in_root(buf) : fcntl(dir, F_DUPFD_CLOEXEC, 0);
+      if (next < 0 && errno == ENOENT) {
+        int rc;
+        if (!slash && is_file) {
+          rc = openat(dir, name,
+                      O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                      0644);
+          if (rc >= 0)
+            close(rc);
+        } else {
+          rc = mkdirat(dir, name, 0755);
+        }
+        if (rc < 0 && errno != EEXIST)
+          hl_child_fail(ERR_FD, 125, "create \"/%s\" in the container: %s", buf,
+                        strerror(errno));
+        next = open_in_root(buf);
+      }
+      close(dir);
+      dir = next;
+      if (!slash)
+        break;
+      *slash = '/';
+      name = slash + 1;
+    }
+    fd = dir;
+  }
+  if (fd < 0)
+    hl_child_fail(ERR_FD, 125, "resolve \"/%s\" in the container: %s", rel,
+                  strerror(errno));
+  snprintf(out, outlen, "/proc/self/fd/%d", fd);
+  return fd;
+}
+
+/* in_root for the parent of REL (created); BASE gets the last component. */
+static int parent_in_root(const struct hl_plan *plan, const char *rel,
+                          char *out, size_t outlen, const char **base) {
+  char parent[PATH_MAX];
+  copy_or_fail(ERR_FD, parent, sizeof parent, "path", rel);
+  char *slash = strrchr(parent, '/');
+  *base = slash ? rel + (slash - parent) + 1 : rel;
+  if (slash)
+    *slash = '\0';
+  else
+    parent[0] = '\0';
+  return in_root(plan, parent, 1, 0, out, outlen);
+}
+
+static void close_fd(int fd) {
   if (fd >= 0)
     close(fd);
 }
@@ -282,23 +380,28 @@ static void apply_mounts(const struct hl_plan *plan) {
     unsigned long flags = strtoul(f[3], &end, 16);
     if (errno || *end)
       hl_child_fail(ERR_FD, 125, "mount \"%s\": bad flags \"%s\"", f[2], f[3]);
-    join_root(ERR_FD, dest, sizeof dest, plan->rootfs, f[2]);
-    make_mount_point(ERR_FD, dest, !strcmp(f[5], "file"));
+    int fd = in_root(plan, f[2], 1, !strcmp(f[5], "file"), dest, sizeof dest);
     const char *data = f[4][0] ? f[4] : NULL;
     if (flags & MS_BIND) {
       if (mount(f[1], dest, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
         hl_child_fail(ERR_FD, 125, "bind \"%s\" on \"%s\": %s", f[1], f[2],
                       strerror(errno));
       unsigned long rest = flags & ~(MS_BIND | MS_REC);
-      if (rest &&
-          mount(NULL, dest, NULL,
-                MS_REMOUNT | MS_BIND | rest | kept_flags(dest), NULL) < 0)
-        hl_child_fail(ERR_FD, 125, "remount \"%s\" (flags 0x%lx): %s", f[2],
-                      rest, strerror(errno));
+      if (rest) {
+        /* The fd still names the directory under the new mount: resolve
+         * again, or the remount would hit the mount below. */
+        close_fd(fd);
+        fd = in_root(plan, f[2], 0, 0, dest, sizeof dest);
+        if (mount(NULL, dest, NULL,
+                  MS_REMOUNT | MS_BIND | rest | kept_flags(dest), NULL) < 0)
+          hl_child_fail(ERR_FD, 125, "remount \"%s\" (flags 0x%lx): %s", f[2],
+                        rest, strerror(errno));
+      }
     } else if (mount(f[1], dest, f[0], flags, data) < 0) {
       hl_child_fail(ERR_FD, 125, "mount %s \"%s\" on \"%s\": %s", f[0], f[1],
                     f[2], strerror(errno));
     }
+    close_fd(fd);
   }
 }
 
@@ -310,17 +413,16 @@ static void make_devices(const struct hl_plan *plan) {
     if (hl_split_fields(rec, f, 7) != 7 ||
         (strcmp(f[1], "c") && strcmp(f[1], "b")))
       hl_child_fail(ERR_FD, 125, "device record %zu: bad fields", i);
-    join_root(ERR_FD, dest, sizeof dest, plan->rootfs, f[0]);
+    char parent[PATH_MAX];
+    const char *base;
+    int pfd = parent_in_root(plan, f[0], parent, sizeof parent, &base);
+    if (snprintf(dest, sizeof dest, "%s/%s", parent, base) >= (int)sizeof dest)
+      hl_child_fail(ERR_FD, 125, "device \"%s\": path too long", f[0]);
     unsigned maj = (unsigned)strtoul(f[2], NULL, 10);
     unsigned min = (unsigned)strtoul(f[3], NULL, 10);
     mode_t mode = (mode_t)strtoul(f[4], NULL, 8) & 07777;
     uid_t uid = (uid_t)strtoul(f[5], NULL, 10);
     gid_t gid = (gid_t)strtoul(f[6], NULL, 10);
-    char parent[PATH_MAX];
-    copy_or_fail(ERR_FD, parent, sizeof parent, "device", dest);
-    *strrchr(parent, '/') = '\0';
-    if (hl_mkdir_p(parent, 0755) < 0)
-      hl_child_fail(ERR_FD, 125, "create \"%s\": %s", parent, strerror(errno));
     unlink(dest);
     mode_t type = f[1][0] == 'c' ? S_IFCHR : S_IFBLK;
     if (mknod(dest, type | mode, makedev(maj, min)) == 0) {
@@ -328,6 +430,7 @@ static void make_devices(const struct hl_plan *plan) {
       if (chmod(dest, mode) < 0 || chown(dest, uid, gid) < 0)
         hl_child_fail(ERR_FD, 125, "chmod/chown device \"%s\": %s", f[0],
                       strerror(errno));
+      close_fd(pfd);
       continue;
     }
     /* No mknod (a user namespace, a restricted host): bind the host's node. */
@@ -337,6 +440,7 @@ static void make_devices(const struct hl_plan *plan) {
       hl_child_fail(ERR_FD, 125,
                     "create device \"%s\": mknod: %s; bind from host: %s", f[0],
                     strerror(saved), strerror(errno));
+    close_fd(pfd);
   }
 }
 
@@ -348,10 +452,15 @@ static void make_symlinks(const struct hl_plan *plan) {
     if (hl_split_fields(rec, f, 2) != 2)
       hl_child_fail(ERR_FD, 125, "symlink record %zu: expected TARGET, LINK",
                     i);
-    join_root(ERR_FD, link, sizeof link, plan->rootfs, f[1]);
+    char parent[PATH_MAX];
+    const char *base;
+    int pfd = parent_in_root(plan, f[1], parent, sizeof parent, &base);
+    if (snprintf(link, sizeof link, "%s/%s", parent, base) >= (int)sizeof link)
+      hl_child_fail(ERR_FD, 125, "symlink \"%s\": path too long", f[1]);
     if (symlink(f[0], link) < 0 && errno != EEXIST)
       hl_child_fail(ERR_FD, 125, "symlink \"%s\" -> \"%s\": %s", f[1], f[0],
                     strerror(errno));
+    close_fd(pfd);
   }
 }
 
@@ -495,9 +604,23 @@ static _Noreturn void container_pid1(const struct hl_plan *plan,
                                      int make_ctty) {
   if (hl_plan_has_ns(plan, "mnt")) {
     mount_rootfs(plan);
+    root_fd = open(plan->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0)
+      hl_child_fail(ERR_FD, 125, "open \"%s\": %s", plan->rootfs,
+                    strerror(errno));
+    int probe = open_in_root("");
+    if (probe < 0 && errno != ENOSYS)
+      hl_child_fail(ERR_FD, 125, "openat2 \"%s\": %s", plan->rootfs,
+                    strerror(errno));
+    if (probe < 0) {
+      close(root_fd);
+      root_fd = -1;
+    }
+    close_fd(probe);
     apply_mounts(plan);
     make_devices(plan);
     make_symlinks(plan);
+    close_fd(root_fd);
   }
   if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
     hl_child_fail(ERR_FD, 125, "sethostname \"%s\": %s", plan->hostname,

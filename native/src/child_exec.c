@@ -43,6 +43,7 @@ static char *g_envp[HL_MAX_LIST + 1];
 static const char *g_path;
 static struct sock_filter g_filter[BPF_MAXINSNS];
 static unsigned short g_filter_len;
+static int g_last_cap = 63;
 
 _Noreturn void hl_child_fail(int errfd, int code, const char *fmt, ...) {
   char buf[1024];
@@ -77,6 +78,21 @@ int hl_child_prepare(const struct hl_plan *plan, char *err, size_t errlen) {
       g_path = g_envp[i] + 5;
   }
   g_envp[plan->env.count] = NULL;
+
+  /* Capabilities above the kernel's last one cannot be dropped (EINVAL); any
+   * other failure to drop one is an error. */
+  int capfd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  if (capfd >= 0) {
+    char buf[16];
+    ssize_t n = read(capfd, buf, sizeof buf - 1);
+    close(capfd);
+    if (n > 0) {
+      buf[n] = '\0';
+      int last = atoi(buf);
+      if (last > 0 && last < 64)
+        g_last_cap = last;
+    }
+  }
 
   g_filter_len = 0;
   if (!plan->seccomp)
@@ -247,7 +263,8 @@ _Noreturn void hl_child_exec(const struct hl_plan *plan, int errfd,
   if (plan->has_caps)
     for (int cap = 0; cap < 64; cap++)
       if (!((plan->cap_bounding >> cap) & 1) &&
-          prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+          prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+          (errno != EINVAL || cap <= g_last_cap))
         hl_child_fail(errfd, 125,
                       "drop capability %d from the bounding set: "
                       "%s",

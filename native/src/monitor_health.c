@@ -186,9 +186,7 @@ static void start_probe(int64_t now) {
   if (pid == 0) {
     /* Own process group: a timeout kills __exec and what it started in the
      * container together. The monitor blocks SIGCHLD for its signalfd. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    hl_reset_signals();
     setpgid(0, 0);
     if (dup2(null_fd, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[1], 2) < 0)
       _exit(125);

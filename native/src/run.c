@@ -63,7 +63,11 @@ int hl_run_main(int argc, char **argv) {
     return 125;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
-    fprintf(stderr, "hivelet: prctl PR_SET_CHILD_SUBREAPER: %m\n");
+    /* qemu-user (7.2) does not emulate it: without it the container's pid 1
+     * would be re-parented away from us and never reaped here. */
+    fprintf(stderr,
+            "hivelet: __run: prctl PR_SET_CHILD_SUBREAPER: %m (qemu-user "
+            "does not emulate it; run the native binary)\n");
     return 125;
   }
   sigset_t set;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Hivelet.Cli.Commands;
+using Hivelet.Cli.Commands.Containers;
 using Hivelet.Cli.Commands.ContainerTools;
 using Hivelet.Errors;
 
@@ -38,9 +39,35 @@ public static class CliApp
         root.Subcommands.Add(image);
         ContainerToolsVerbs.AddTo(root, globals);
 
+        root.Subcommands.Add(RunCommand.Create(globals));
+        root.Subcommands.Add(CreateCommand.Create(globals));
+        root.Subcommands.Add(StartCommand.Create(globals));
+        root.Subcommands.Add(ContainerVerbs.Stop(globals));
+        root.Subcommands.Add(ContainerVerbs.Restart(globals));
+        root.Subcommands.Add(ContainerVerbs.Kill(globals));
+        root.Subcommands.Add(ContainerVerbs.Remove(globals));
+        root.Subcommands.Add(ContainerVerbs.Wait(globals));
+        root.Subcommands.Add(PsCommand.Create(globals));
+        root.Subcommands.Add(InspectCommand.Create(globals, containersOnly: false));
+        var container = new Command("container", "Manage containers");
+        container.Subcommands.Add(RunCommand.Create(globals));
+        container.Subcommands.Add(CreateCommand.Create(globals));
+        container.Subcommands.Add(StartCommand.Create(globals));
+        container.Subcommands.Add(ContainerVerbs.Stop(globals));
+        container.Subcommands.Add(ContainerVerbs.Restart(globals));
+        container.Subcommands.Add(ContainerVerbs.Kill(globals));
+        container.Subcommands.Add(ContainerVerbs.Remove(globals));
+        container.Subcommands.Add(ContainerVerbs.Wait(globals));
+        container.Subcommands.Add(PsCommand.Create(globals, "ls"));
+        container.Subcommands.Add(PsCommand.Create(globals, "ps"));
+        container.Subcommands.Add(InspectCommand.Create(globals, containersOnly: true));
+        ContainerToolsVerbs.AddToContainerGroup(container, globals);
+        root.Subcommands.Add(container);
+        root.Subcommands.Add(VolumeCommand.Create(globals));
+
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         // Like docker: no arguments shows the help.
-        var parse = root.Parse(args.Length == 0 ? ["--help"] : ContainerToolsVerbs.PrepareArgs(args));
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : ContainerToolsVerbs.PrepareArgs(RunArguments.Rewrite(args)));
         if (parse.Errors.Count > 0)
         {
             // Docker exits 125 for usage errors, with the reason and a pointer to help.

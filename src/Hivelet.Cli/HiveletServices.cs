@@ -6,6 +6,10 @@ using Hivelet.Images.Pulling;
 using Hivelet.Images.Registry;
 using Hivelet.Images.Registry.Credentials;
 using Hivelet.Images.Snapshots;
+using Hivelet.Runtime.Cgroups;
+using Hivelet.Runtime.Containers;
+using Hivelet.Runtime.Lifecycle;
+using Hivelet.Runtime.Volumes;
 using Microsoft.Extensions.Logging;
 
 namespace Hivelet.Cli;
@@ -23,6 +27,9 @@ public sealed class HiveletServices : IDisposable
     private readonly Lazy<ImageStore> _images;
     private readonly Lazy<ISnapshotter> _snapshots;
     private readonly Lazy<RegistryClientFactory> _registries;
+    private readonly Lazy<ICgroupManager> _cgroups;
+    private readonly Lazy<ContainerStore> _containers;
+    private readonly Lazy<VolumeStore> _volumes;
 
     public HiveletServices(GlobalOptions globals, ParseResult parse)
     {
@@ -59,6 +66,19 @@ public sealed class HiveletServices : IDisposable
             snapshots.Repair();
             return snapshots;
         });
+        _cgroups = new(() => CgroupManager.ForHost(LoggerFactory.CreateLogger<CgroupManager>()));
+        _volumes = new(() => new VolumeStore(Root.Root));
+        _containers = new(() =>
+        {
+            var containers = new ContainerStore(Root, LoggerFactory.CreateLogger<ContainerStore>());
+            // A create or rm killed halfway: its snapshot and cgroups go with its bundle.
+            containers.Repair(id =>
+            {
+                Cgroups.Open(id)?.Remove();
+                Snapshots.RemoveContainer(id);
+            });
+            return containers;
+        });
         _registries = new(() => new RegistryClientFactory(
             CredentialChain.ForRoot(Root.Root),
             new RegistryClientOptions
@@ -70,6 +90,16 @@ public sealed class HiveletServices : IDisposable
     }
 
     public ILoggerFactory LoggerFactory { get; }
+    public ICgroupManager Cgroups => _cgroups.Value;
+    public ContainerStore Containers => _containers.Value;
+    public VolumeStore Volumes => _volumes.Value;
+    public LiveState Live => new(Containers, Cgroups, LoggerFactory.CreateLogger<LiveState>());
+
+    /// <summary>This binary, for the monitor (`EXE __monitor`) and what it runs later (`EXE rm -f`, `EXE __exec`).</summary>
+    public static string Exe => Environment.ProcessPath ?? "/proc/self/exe";
+
+    public ContainerRuntime CreateRuntime() => new(Containers, Live, Cgroups, Snapshots, Content, Volumes, Exe,
+        LoggerFactory.CreateLogger<ContainerRuntime>());
     public HiveletConfig Config => _config.Value;
     public StoreRoot Root => _root.Value;
     public LocalContentStore Content => _content.Value;

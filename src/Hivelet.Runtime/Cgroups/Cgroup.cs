@@ -213,6 +213,10 @@ public sealed class Cgroup : ICgroup
             Sys.MakeCgroupDirectory(parentDir);
             if (cpuset)
                 InheritCpuset(parentDir);
+            // A group left by a crash carries stale limits and, on v2, a device program that would
+            // still apply next to the new one: an empty one is recreated (one with processes stays).
+            if (Directory.Exists(dir) && Sys.TryRemoveCgroupDirectory(dir) == 0)
+                CgroupsLog.Removed(_log, dir);
             if (Sys.MakeCgroupDirectory(dir))
                 CgroupsLog.Created(_log, dir);
             if (cpuset)

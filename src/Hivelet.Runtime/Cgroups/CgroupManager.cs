@@ -207,7 +207,7 @@ public sealed class CgroupManager : ICgroupManager
                     var cause = new ErrnoException($"write \"+{c}\" to", file, errno);
                     throw new HiveletException($"enable the {c} cgroup controller: {cause.Message}", cause);
                 }
-                CgroupsLog.ControllerEnabled(_log, c, file);
+                CgroupsLog.Wrote(_log, "+" + c, file);
             }
         }
     }

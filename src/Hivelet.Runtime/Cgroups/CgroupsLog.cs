@@ -34,9 +34,6 @@ internal static partial class CgroupsLog
     [LoggerMessage(3109, LogLevel.Warning, "could not remove the stale cgroup of container {ContainerId}: {Reason}")]
     public static partial void StaleFailed(ILogger logger, string containerId, string reason);
 
-    [LoggerMessage(3110, LogLevel.Debug, "enabled controller {Controller} in {File}")]
-    public static partial void ControllerEnabled(ILogger logger, string controller, string file);
-
     [LoggerMessage(3111, LogLevel.Warning, "could not undo a partly created cgroup for {ContainerId}: {Reason}")]
     public static partial void RollbackFailed(ILogger logger, string containerId, string reason);
 }

@@ -18,21 +18,21 @@ public static class DeviceProgram
     public const string License = "Apache";
 
     // bpf_cgroup_dev_ctx values (include/uapi/linux/bpf.h).
-    private const int DevBlock = 1, DevChar = 2;
-    private const int AccMknod = 1, AccRead = 2, AccWrite = 4;
+    internal const int DevBlock = 1, DevChar = 2;
+    internal const int AccMknod = 1, AccRead = 2, AccWrite = 4;
 
     // Opcodes: class | op | source.
-    private const byte LdxMemW = 0x61;   // BPF_LDX | BPF_MEM | BPF_W
-    private const byte Alu32AndK = 0x54; // BPF_ALU | BPF_AND | BPF_K
-    private const byte Alu32RshK = 0x74; // BPF_ALU | BPF_RSH | BPF_K
-    private const byte Alu32MovX = 0xbc; // BPF_ALU | BPF_MOV | BPF_X
-    private const byte Alu64MovK = 0xb7; // BPF_ALU64 | BPF_MOV | BPF_K
-    private const byte JmpJneK = 0x55;   // BPF_JMP | BPF_JNE | BPF_K
-    private const byte JmpJeqK = 0x15;   // BPF_JMP | BPF_JEQ | BPF_K
-    private const byte Exit = 0x95;      // BPF_JMP | BPF_EXIT
+    internal const byte LdxMemW = 0x61;   // BPF_LDX | BPF_MEM | BPF_W
+    internal const byte Alu32AndK = 0x54; // BPF_ALU | BPF_AND | BPF_K
+    internal const byte Alu32RshK = 0x74; // BPF_ALU | BPF_RSH | BPF_K
+    internal const byte Alu32MovX = 0xbc; // BPF_ALU | BPF_MOV | BPF_X
+    internal const byte Alu64MovK = 0xb7; // BPF_ALU64 | BPF_MOV | BPF_K
+    internal const byte JmpJneK = 0x55;   // BPF_JMP | BPF_JNE | BPF_K
+    internal const byte JmpJeqK = 0x15;   // BPF_JMP | BPF_JEQ | BPF_K
+    internal const byte Exit = 0x95;      // BPF_JMP | BPF_EXIT
 
     // Registers: r1 = ctx on entry; r2 type, r3 access, r4 major, r5 minor, r0 scratch and result.
-    private const byte R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R5 = 5;
+    internal const byte R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R5 = 5;
 
     /// <summary>One eBPF instruction (struct bpf_insn).</summary>
     public readonly record struct Insn(byte Code, byte Dst, byte Src, short Off, int Imm);
@@ -120,53 +120,7 @@ public static class DeviceProgram
         return bytes;
     }
 
-    /// <summary>
-    /// Runs <paramref name="program"/> on one access, the way the kernel would: a small interpreter of
-    /// exactly the instructions <see cref="Compile"/> emits, so the rule logic is testable without root.
-    /// </summary>
-    public static bool Evaluate(IReadOnlyList<Insn> program, char type, long major, long minor, string access)
-    {
-        ulong ctxAccess = (uint)((type == 'c' ? DevChar : DevBlock) | (AccessBits(access) << 16));
-        Span<ulong> r = stackalloc ulong[11];
-        int pc = 0;
-        for (int steps = 0; steps < 100_000; steps++)
-        {
-            var i = program[pc++];
-            switch (i.Code)
-            {
-                case LdxMemW:
-                    r[i.Dst] = i.Off switch { 0 => ctxAccess, 4 => (uint)major, 8 => (uint)minor, _ => throw new InvalidOperationException("bad ctx offset") };
-                    break;
-                case Alu32AndK:
-                    r[i.Dst] = (uint)(r[i.Dst] & (uint)i.Imm);
-                    break;
-                case Alu32RshK:
-                    r[i.Dst] = (uint)r[i.Dst] >> i.Imm;
-                    break;
-                case Alu32MovX:
-                    r[i.Dst] = (uint)r[i.Src];
-                    break;
-                case Alu64MovK:
-                    r[i.Dst] = (ulong)(long)i.Imm;
-                    break;
-                case JmpJneK:
-                    if (r[i.Dst] != (ulong)(long)i.Imm)
-                        pc += i.Off;
-                    break;
-                case JmpJeqK:
-                    if (r[i.Dst] == (ulong)(long)i.Imm)
-                        pc += i.Off;
-                    break;
-                case Exit:
-                    return r[R0] == 1;
-                default:
-                    throw new InvalidOperationException($"unknown opcode 0x{i.Code:x2}");
-            }
-        }
-        throw new InvalidOperationException("program does not terminate");
-    }
-
-    private static int AccessBits(string access)
+    internal static int AccessBits(string access)
     {
         int bits = 0;
         foreach (char c in access)

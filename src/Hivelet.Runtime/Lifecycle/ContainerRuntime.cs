@@ -225,22 +225,26 @@ public sealed class ContainerRuntime(
             cgroup.Remove();
         }
         snapshots.RemoveContainer(record.Id);
-        if (removeVolumes)
+        store.Delete(record.Id);
+        if (!removeVolumes)
+            return;
+        // After the record is gone, so the volume is no longer "in use" by this container.
+        foreach (var m in record.Mounts.Where(m => m is { Type: "volume", Anonymous: true, Name: not null }))
         {
-            foreach (var m in record.Mounts.Where(m => m is { Type: "volume", Anonymous: true, Name: not null }))
+            try
             {
-                try
-                {
-                    volumes.Remove(m.Name!, force: false);
-                }
-                catch (HiveletException e)
-                {
-                    _logger.RemoveStepFailed(record.Id, HiveletException.Describe(e));
-                }
+                volumes.Remove(m.Name!, force: true, VolumeUsers);
+            }
+            catch (HiveletException e)
+            {
+                _logger.RemoveStepFailed(record.Id, HiveletException.Describe(e));
             }
         }
-        store.Delete(record.Id);
     }
+
+    /// <summary>Ids of the containers whose mounts name volume <paramref name="name"/>.</summary>
+    public IReadOnlyList<string> VolumeUsers(string name) =>
+        store.List().Where(r => r.Mounts.Any(m => m.Type == "volume" && m.Name == name)).Select(r => r.Id).ToList();
 
     /// <summary>Blocks until the container has exited (and will not restart); returns its exit code.</summary>
     public async Task<int> WaitAsync(ContainerRecord record, CancellationToken ct)

@@ -27,9 +27,13 @@ public static class Capabilities
 
     private const int FallbackLastCap = 40;
 
-    private static readonly Lazy<ulong> _allKnown = new(() => MaskUpTo(ReadLastCap()));
+    private static readonly Lazy<ulong> _allKnown = new(() => MaskUpTo(ReadLastCap()) & ReadOwnBounding());
 
-    /// <summary>Every capability the running kernel knows (bits 0..cap_last_cap; 40 when unreadable).</summary>
+    /// <summary>
+    /// Every capability a container can be given here: the kernel's (bits 0..cap_last_cap, 40 when
+    /// unreadable) that are also in hivelet's own bounding set. Like moby's caps.initCaps: inside a
+    /// restricted sandbox --privileged must not ask for what the parent lacks, or capset fails (EPERM).
+    /// </summary>
     public static ulong AllKnown => _allKnown.Value;
 
     /// <summary>"CAP_NET_ADMIN" for bit 12; "CAP_41" for bits this table does not name.</summary>
@@ -96,6 +100,27 @@ public static class Capabilities
     }
 
     internal static ulong MaskUpTo(int lastCap) => lastCap >= 63 ? ulong.MaxValue : (1UL << (lastCap + 1)) - 1;
+
+    /// <summary>CapBnd of this process from /proc/self/status; all bits when unreadable.</summary>
+    internal static ulong ReadOwnBounding(string statusFile = "/proc/self/status")
+    {
+        try
+        {
+            foreach (var line in File.ReadLines(statusFile))
+            {
+                if (line.StartsWith("CapBnd:", StringComparison.Ordinal) &&
+                    ulong.TryParse(line.AsSpan(7).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong mask))
+                    return mask;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return ulong.MaxValue;
+    }
 
     private static int ReadLastCap()
     {

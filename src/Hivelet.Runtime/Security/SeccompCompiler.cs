@@ -65,10 +65,17 @@ internal sealed class SeccompCompiler
     /// <summary>What one syscall number does: argument rules tried in order, then <see cref="Fallback"/>.</summary>
     internal sealed record Plan(IReadOnlyList<(IReadOnlyList<SeccompArg> Args, uint Ret)> Conditional, uint Fallback)
     {
-        public string Key { get; } = string.Join(
+        private string? _key;
+
+        /// <summary>Equal for plans that behave the same (built only for plans with argument rules).</summary>
+        public string Key => _key ??= string.Join(
             ";",
             Conditional.Select(c => string.Join(",", c.Args.Select(a => $"{a.Index}{a.Op}{a.Value:x}/{a.ValueTwo:x}")) + $"->{c.Ret:x}"))
             + $"|{Fallback:x}";
+
+        public bool SameAs(Plan other) =>
+            ReferenceEquals(this, other)
+            || (Conditional.Count == 0 && other.Conditional.Count == 0 ? Fallback == other.Fallback : Key == other.Key);
     }
 
     internal static uint AuditArch(SeccompAbi abi) => abi switch
@@ -101,7 +108,7 @@ internal sealed class SeccompCompiler
     /// <summary>The per-number plans of one ABI: only numbers treated otherwise than the default are present.</summary>
     internal static SortedDictionary<uint, Plan> PlanAbi(SeccompAbi abi, IReadOnlyList<SeccompRule> rules, uint defaultRet)
     {
-        var byNr = new Dictionary<uint, (List<(IReadOnlyList<SeccompArg>, uint)> Cond, uint? Uncond)>();
+        var byNr = new Dictionary<uint, (List<(IReadOnlyList<SeccompArg>, uint)>? Cond, uint? Uncond)>();
         foreach (var rule in rules)
         {
             uint ret = Encode(rule.Action);
@@ -110,24 +117,31 @@ internal sealed class SeccompCompiler
                 int nr = Lookup(abi, name);
                 if (nr < 0)
                     continue; // libseccomp skips names an architecture lacks; so do we
-                if (!byNr.TryGetValue((uint)nr, out var entry))
-                    entry = ([], null);
+                byNr.TryGetValue((uint)nr, out var entry);
                 if (rule.Args.Count == 0)
                     entry.Uncond ??= ret; // the first unconditional rule for a call wins
                 else
-                    entry.Cond.Add((rule.Args, ret));
+                    (entry.Cond ??= []).Add((rule.Args, ret));
                 byNr[(uint)nr] = entry;
             }
         }
         var plans = new SortedDictionary<uint, Plan>();
+        var unconditional = new Dictionary<uint, Plan>();
         foreach (var (nr, entry) in byNr)
         {
             var fallback = entry.Uncond ?? defaultRet;
             // Argument rules that end where the call would end anyway change nothing.
-            var cond = entry.Cond.Where(c => c.Item2 != fallback).ToList();
-            if (cond.Count == 0 && fallback == defaultRet)
+            entry.Cond?.RemoveAll(c => c.Item2 == fallback);
+            if (entry.Cond is null or { Count: 0 })
+            {
+                if (fallback == defaultRet)
+                    continue;
+                if (!unconditional.TryGetValue(fallback, out var shared))
+                    unconditional[fallback] = shared = new Plan([], fallback);
+                plans[nr] = shared;
                 continue;
-            plans[nr] = new Plan(cond, fallback);
+            }
+            plans[nr] = new Plan(entry.Cond, fallback);
         }
         return plans;
     }
@@ -170,7 +184,7 @@ internal sealed class SeccompCompiler
         {
             if (nr != end && runs[^1].Plan is not null)
                 runs.Add((end, null));
-            if (nr == end && runs[^1].Plan is { } last && last.Key == plan.Key)
+            if (nr == end && runs[^1].Plan is { } last && last.SameAs(plan))
             {
                 // extends the current run
             }

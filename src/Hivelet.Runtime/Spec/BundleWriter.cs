@@ -296,6 +296,20 @@ public sealed class BundleWriter
         var list = DockerDefaults.Devices
             .Select(d => new OciDevice { Path = d.Path, Type = "c", Major = d.Major, Minor = d.Minor, FileMode = 0x1b6 })
             .ToList();
+        if (host.Privileged)
+        {
+            // Like Docker, a privileged container gets a node for every device of the host.
+            foreach (var (path, dev) in HostDevice.All())
+            {
+                if (list.Any(x => x.Path == path))
+                    continue;
+                list.Add(new OciDevice
+                {
+                    Path = path, Type = dev.Type.ToString(), Major = dev.Major, Minor = dev.Minor,
+                    FileMode = dev.Permissions, Uid = dev.Uid, Gid = dev.Gid,
+                });
+            }
+        }
         foreach (var d in host.Devices ?? [])
         {
             var dev = HostDevice.Stat(d.PathOnHost);

@@ -35,6 +35,55 @@ public readonly record struct HostDevice(char Type, uint Major, uint Minor, uint
         };
         return new HostDevice(type, st.RDevMajor, st.RDevMinor, st.Permissions, st.Uid, st.Gid);
     }
+
+    // Directories of /dev that hold no nodes a container should copy (moby's HostDevices skips the same).
+    private static readonly HashSet<string> SkippedDirs = new(StringComparer.Ordinal)
+    {
+        "pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev",
+    };
+
+    /// <summary>
+    /// Every device node under <paramref name="root"/> (default /dev), as `--privileged` gives them to a
+    /// container: symlinks, /dev/console and the pts/shm/mqueue trees are skipped. Paths are relative to
+    /// /dev, so a test can point this at another tree.
+    /// </summary>
+    public static List<(string Path, HostDevice Device)> All(string root = "/dev")
+    {
+        var result = new List<(string, HostDevice)>();
+        Walk(root, "/dev", result);
+        result.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return result;
+    }
+
+    private static void Walk(string dir, string containerDir, List<(string, HostDevice)> result)
+    {
+        IEnumerable<string> entries;
+        try
+        {
+            entries = Directory.EnumerateFileSystemEntries(dir).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        foreach (var path in entries)
+        {
+            var name = Path.GetFileName(path);
+            if (Sys.TryLStat(path, out var st) != 0)
+                continue;
+            var inContainer = containerDir + "/" + name;
+            if (st.IsDirectory)
+            {
+                if (!SkippedDirs.Contains(name))
+                    Walk(path, inContainer, result);
+                continue;
+            }
+            if (inContainer == "/dev/console" || (st.Type != FileStatus.S_IFCHR && st.Type != FileStatus.S_IFBLK))
+                continue;
+            result.Add((inContainer, new HostDevice(st.Type == FileStatus.S_IFCHR ? 'c' : 'b',
+                st.RDevMajor, st.RDevMinor, st.Permissions, st.Uid, st.Gid)));
+        }
+    }
 }
 
 /// <summary>From a container's HostConfig to the limits and device rules its cgroup gets.</summary>

@@ -46,7 +46,9 @@ public static class EtcFiles
             return text;
         var sb = new StringBuilder();
         bool any = false;
-        foreach (var raw in text.Split('\n'))
+        var lines = text.Split('\n');
+        int count = text.Length == 0 ? 0 : text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        foreach (var raw in lines.Take(count))
         {
             var line = raw.TrimEnd('\r');
             var fields = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
@@ -56,8 +58,7 @@ public static class EtcFiles
                     continue;
                 any = true;
             }
-            if (line.Length > 0 || sb.Length > 0)
-                sb.Append(line).Append('\n');
+            sb.Append(line).Append('\n');
         }
         if (!any)
         {

@@ -247,10 +247,10 @@ public static partial class Flags
         }
         if (src.Length == 0 || dst.Length == 0)
             throw new InvalidInputException($"invalid device specification: {value}");
-        if (!dst.StartsWith('/'))
-            throw new InvalidInputException($"invalid device specification: {value}: container path must be absolute: {dst}");
         if (!src.StartsWith('/'))
             throw new InvalidInputException($"invalid device specification: {value}: host path must be absolute: {src}");
+        if (!dst.StartsWith('/'))
+            throw new InvalidInputException($"invalid device specification: {value}: container path must be absolute: {dst}");
         return new DeviceMapping { PathOnHost = src, PathInContainer = CleanPath(dst), CgroupPermissions = perms };
     }
 

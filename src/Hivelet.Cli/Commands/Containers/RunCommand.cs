@@ -1,0 +1,136 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Hivelet.Errors;
+using Hivelet.Runtime.Containers;
+using Hivelet.Runtime.Lifecycle;
+
+namespace Hivelet.Cli.Commands.Containers;
+
+public static class RunCommand
+{
+    public static Command Create(GlobalOptions globals)
+    {
+        var flags = new RunFlags();
+        var detach = new Option<bool>("--detach", "-d") { Description = "Run container in background and print container ID" };
+        var cmd = new Command("run", "Create and run a new container from an image") { detach };
+        flags.AddTo(cmd);
+        cmd.SetServicesAction(globals, async (parse, services, ct) =>
+        {
+            bool d = parse.GetValue(detach);
+            var options = flags.Collect(parse, d);
+            var image = await ContainerImages.ResolveAsync(services, options.Image, options.Platform, parse.GetValue(flags.Pull)!, ct)
+                .ConfigureAwait(false);
+            var runtime = services.CreateRuntime();
+            var record = runtime.Create(options, image);
+            return await StartCommand.StartAndAttachAsync(services, runtime, record, attach: !d, stdin: options.Interactive,
+                tty: options.Tty, printId: d, ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+}
+
+public static class CreateCommand
+{
+    public static Command Create(GlobalOptions globals)
+    {
+        var flags = new RunFlags();
+        var cmd = new Command("create", "Create a new container");
+        flags.AddTo(cmd);
+        cmd.SetServicesAction(globals, async (parse, services, ct) =>
+        {
+            var options = flags.Collect(parse, detach: true);
+            var image = await ContainerImages.ResolveAsync(services, options.Image, options.Platform, parse.GetValue(flags.Pull)!, ct)
+                .ConfigureAwait(false);
+            var record = services.CreateRuntime().Create(options, image);
+            Console.WriteLine(record.Id);
+            return 0;
+        });
+        return cmd;
+    }
+}
+
+public static class StartCommand
+{
+    public static Command Create(GlobalOptions globals)
+    {
+        var containers = new Argument<string[]>("CONTAINER") { Arity = ArgumentArity.OneOrMore };
+        var attach = new Option<bool>("--attach", "-a") { Description = "Attach STDOUT/STDERR and forward signals" };
+        var interactive = new Option<bool>("--interactive", "-i") { Description = "Attach container's STDIN" };
+        var cmd = new Command("start", "Start one or more stopped containers") { containers, attach, interactive };
+        cmd.SetServicesAction(globals, async (parse, services, ct) =>
+        {
+            var runtime = services.CreateRuntime();
+            var names = parse.GetValue(containers)!;
+            bool a = parse.GetValue(attach) || parse.GetValue(interactive);
+            if (a && names.Length > 1)
+                throw new InvalidInputException("you cannot start and attach multiple containers at once");
+            if (a)
+            {
+                var record = services.Containers.Find(names[0]);
+                return await StartAndAttachAsync(services, runtime, record, attach: true, stdin: parse.GetValue(interactive),
+                    tty: record.Config.Tty, printId: false, ct).ConfigureAwait(false);
+            }
+            return await ContainerVerbs.ForEachAsync(names, services, async record =>
+            {
+                using var started = await runtime.StartAsync(record, attach: false, ct).ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+
+    /// <summary>
+    /// Starts a container and, attached, relays its stdio until it exits: the exit code is the container's.
+    /// A failed start exits 125, 126 or 127 with the monitor's message, as Docker does.
+    /// </summary>
+    internal static async Task<int> StartAndAttachAsync(HiveletServices services, ContainerRuntime runtime, ContainerRecord record,
+        bool attach, bool stdin, bool tty, bool printId, CancellationToken ct)
+    {
+        StartedContainer? started;
+        try
+        {
+            started = await runtime.StartAsync(record, attach, ct).ConfigureAwait(false);
+        }
+        catch (ContainerStartException)
+        {
+            // The monitor does not autoremove after a failed start; --rm still means nothing remains.
+            if (record.HostConfig.AutoRemove)
+                await RemoveQuietlyAsync(runtime, record).ConfigureAwait(false);
+            throw;
+        }
+        if (printId)
+            Console.WriteLine(record.Id);
+        if (started is null || !attach)
+        {
+            started?.Dispose();
+            return 0;
+        }
+        using (started)
+        {
+            var session = new AttachSession(started, services.LoggerFactory.CreateLogger<AttachSession>())
+            {
+                Stdin = stdin ? Console.OpenStandardInput() : null,
+                Tty = tty,
+            };
+            var exit = await session.RunAsync(ct).ConfigureAwait(false);
+            int code = exit?.Code ?? (runtime.Live.ReadStatus(record.Id)?.ExitCode ?? ExitCodes.HiveletError);
+            if (record.HostConfig.AutoRemove)
+                await RemoveQuietlyAsync(runtime, record).ConfigureAwait(false);
+            return code;
+        }
+    }
+
+    /// <summary>--rm: the monitor normally removes the container itself; this covers what it could not.</summary>
+    private static async Task RemoveQuietlyAsync(ContainerRuntime runtime, ContainerRecord record)
+    {
+        if (runtime.Store.TryRead(record.Id) is null)
+            return;
+        try
+        {
+            await runtime.RemoveAsync(record, force: true, removeVolumes: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+            // The monitor's `rm -f` won the race.
+        }
+    }
+}
