@@ -101,11 +101,14 @@ public class ContainerCopierTests
         File.CreateSymbolicLink(Path.Combine(d.Root, "tmp"), "/");
         var victim = Path.Combine(d.Host, "victim");
         File.WriteAllText(Path.Combine(d.Host, "f"), "payload");
-        Directory.CreateDirectory(d.Root + d.Host);
-        new ContainerCopier().CopyIn(d.Root, Path.Combine(d.Host, "f"), "/tmp" + victim, archive: false, followLink: false);
-        // "/tmp" -> "/" is the container's root: the file lands at ROOT/<victim path>, never at the host's.
+        // In the container "/tmp/victim" is "/victim" (its /tmp is a link to its own root).
+        new ContainerCopier().CopyIn(d.Root, Path.Combine(d.Host, "f"), "/tmp/tmp/victim", archive: false, followLink: false);
+        Assert.False(File.Exists("/victim"));
+        Assert.Equal("payload", File.ReadAllText(Path.Combine(d.Root, "victim")));
+        // A destination whose parent is missing in the container is an error, even if the host has it.
+        Assert.ThrowsAny<HiveletException>(() => new ContainerCopier().CopyIn(d.Root, Path.Combine(d.Host, "f"),
+            "/tmp" + victim, archive: false, followLink: false));
         Assert.False(File.Exists(victim));
-        Assert.Equal("payload", File.ReadAllText(d.Root + victim));
     }
 
     [Fact]

@@ -3,24 +3,21 @@ using Hivelet.Images.Content;
 using Hivelet.Images.Oci;
 using Hivelet.Runtime.Cgroups;
 using Hivelet.Runtime.Containers;
-using Microsoft.Extensions.Logging;
 
 namespace Hivelet.Cli.Commands.ContainerTools;
 
 /// <summary>The container store, live state and cgroups the tool verbs read, built once per invocation.</summary>
 internal sealed class ToolServices(HiveletServices services)
 {
-    private ContainerStore? _store;
-    private CgroupManager? _cgroups;
     private LiveState? _live;
 
     public HiveletServices Services => services;
 
-    public ContainerStore Store => _store ??= new ContainerStore(services.Root, services.LoggerFactory.CreateLogger<ContainerStore>());
+    public ContainerStore Store => services.Containers;
 
-    public CgroupManager Cgroups => _cgroups ??= CgroupManager.ForHost(services.LoggerFactory.CreateLogger<CgroupManager>());
+    public ICgroupManager Cgroups => services.Cgroups;
 
-    public LiveState Live => _live ??= new LiveState(Store, Cgroups, services.LoggerFactory.CreateLogger<LiveState>());
+    public LiveState Live => _live ??= services.Live;
 
     /// <summary>The running (or restarting) container's status, or Docker's "is not running" error (exit 1).</summary>
     public ContainerStatus RequireRunning(ContainerRecord record)
