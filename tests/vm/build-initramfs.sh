@@ -87,7 +87,7 @@ busybox=${pkgdir[busybox-static:arm64]}/bin/busybox
 
 stage=$OUT/stage
 rm -rf "$stage"
-mkdir -p "$stage"/{bin,dev,etc,lib,proc,sys,run,tmp,root,var/lib/hivelet,images}
+mkdir -p "$stage"/{bin,dev,etc,lib,proc,sys,run,tmp,root,var/lib/hivelet,images,mnt}
 chmod 1777 "$stage/tmp"
 cp "$busybox" "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
