@@ -301,7 +301,8 @@ public sealed class ContainerRuntime(
     private async Task EnsureMonitorGoneAsync(string id, CancellationToken ct)
     {
         var status = ContainerStatus.Read(store.BundleDir(id));
-        if (status is null || status.MonitorPid <= 0)
+        // With --rm the monitor execs `hivelet rm -f` in its own process: that is us, not a monitor to wait for.
+        if (status is null || status.MonitorPid <= 0 || status.MonitorPid == Environment.ProcessId)
             return;
         bool Alive() => status.MonitorStart != 0 && ProcessInfo.StartTime(status.MonitorPid) == status.MonitorStart;
         for (int i = 0; i < 100 && Alive(); i++)
