@@ -307,8 +307,13 @@ public sealed class BundleWriter
                     continue;
                 list.Add(new OciDevice
                 {
-                    Path = path, Type = dev.Type.ToString(), Major = dev.Major, Minor = dev.Minor,
-                    FileMode = dev.Permissions, Uid = dev.Uid, Gid = dev.Gid,
+                    Path = path,
+                    Type = dev.Type.ToString(),
+                    Major = dev.Major,
+                    Minor = dev.Minor,
+                    FileMode = dev.Permissions,
+                    Uid = dev.Uid,
+                    Gid = dev.Gid,
                 });
             }
         }
@@ -318,8 +323,13 @@ public sealed class BundleWriter
             list.RemoveAll(x => x.Path == d.PathInContainer);
             list.Add(new OciDevice
             {
-                Path = d.PathInContainer, Type = dev.Type.ToString(), Major = dev.Major, Minor = dev.Minor,
-                FileMode = dev.Permissions, Uid = dev.Uid, Gid = dev.Gid,
+                Path = d.PathInContainer,
+                Type = dev.Type.ToString(),
+                Major = dev.Major,
+                Minor = dev.Minor,
+                FileMode = dev.Permissions,
+                Uid = dev.Uid,
+                Gid = dev.Gid,
             });
         }
         return list;

@@ -206,8 +206,11 @@ public static partial class ContainerFactory
             return image is null ? null : new OciHealth
             {
                 Test = image.Test is null ? null : [.. image.Test],
-                Interval = image.Interval, Timeout = image.Timeout, StartPeriod = image.StartPeriod,
-                StartInterval = image.StartInterval, Retries = image.Retries,
+                Interval = image.Interval,
+                Timeout = image.Timeout,
+                StartPeriod = image.StartPeriod,
+                StartInterval = image.StartInterval,
+                Retries = image.Retries,
             };
         // Docker's merge: fields the user left at zero come from the image.
         return new OciHealth
@@ -481,16 +484,25 @@ public static partial class ContainerFactory
                     Directory.CreateDirectory(s.Source!);
                 mounts.Add(new MountPoint
                 {
-                    Type = "bind", Source = s.Source!, Destination = s.Destination,
-                    Mode = s.ReadOnly ? "ro" : "", RW = !s.ReadOnly,
+                    Type = "bind",
+                    Source = s.Source!,
+                    Destination = s.Destination,
+                    Mode = s.ReadOnly ? "ro" : "",
+                    RW = !s.ReadOnly,
                 });
                 continue;
             }
             var v = s.IsAnonymous ? volumes.CreateAnonymous() : volumes.Create(s.Source!);
             mounts.Add(new MountPoint
             {
-                Type = "volume", Name = v.Name, Source = v.Mountpoint, Destination = s.Destination,
-                Driver = "local", Mode = (s.ReadOnly ? "ro" : "z") + (s.NoCopy ? ",nocopy" : ""), RW = !s.ReadOnly, Propagation = "",
+                Type = "volume",
+                Name = v.Name,
+                Source = v.Mountpoint,
+                Destination = s.Destination,
+                Driver = "local",
+                Mode = (s.ReadOnly ? "ro" : "z") + (s.NoCopy ? ",nocopy" : ""),
+                RW = !s.ReadOnly,
+                Propagation = "",
                 Anonymous = s.IsAnonymous,
             });
         }
@@ -502,8 +514,15 @@ public static partial class ContainerFactory
             var v = volumes.CreateAnonymous();
             mounts.Add(new MountPoint
             {
-                Type = "volume", Name = v.Name, Source = v.Mountpoint, Destination = path, Driver = "local",
-                Mode = "", RW = true, Propagation = "", Anonymous = true,
+                Type = "volume",
+                Name = v.Name,
+                Source = v.Mountpoint,
+                Destination = path,
+                Driver = "local",
+                Mode = "",
+                RW = true,
+                Propagation = "",
+                Anonymous = true,
             });
         }
         return mounts;

@@ -179,9 +179,22 @@ public static partial class Flags
     /// <summary>RLIMIT_* numbers (asm-generic; identical on x86_64, arm64 and arm).</summary>
     public static readonly IReadOnlyDictionary<string, int> RlimitNumbers = new Dictionary<string, int>
     {
-        ["cpu"] = 0, ["fsize"] = 1, ["data"] = 2, ["stack"] = 3, ["core"] = 4, ["rss"] = 5, ["nproc"] = 6,
-        ["nofile"] = 7, ["memlock"] = 8, ["as"] = 9, ["locks"] = 10, ["sigpending"] = 11, ["msgqueue"] = 12,
-        ["nice"] = 13, ["rtprio"] = 14, ["rttime"] = 15,
+        ["cpu"] = 0,
+        ["fsize"] = 1,
+        ["data"] = 2,
+        ["stack"] = 3,
+        ["core"] = 4,
+        ["rss"] = 5,
+        ["nproc"] = 6,
+        ["nofile"] = 7,
+        ["memlock"] = 8,
+        ["as"] = 9,
+        ["locks"] = 10,
+        ["sigpending"] = 11,
+        ["msgqueue"] = 12,
+        ["nice"] = 13,
+        ["rtprio"] = 14,
+        ["rttime"] = 15,
     };
 
     /// <summary>--ulimit "nofile=1024:2048" or "nofile=1024" (soft = hard); -1 = unlimited.</summary>

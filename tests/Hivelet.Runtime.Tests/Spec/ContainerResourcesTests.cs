@@ -12,8 +12,13 @@ public class ContainerResourcesTests
     {
         var host = new HostConfig
         {
-            Memory = 64L << 20, MemorySwap = -1, NanoCpus = 1_500_000_000, CpuShares = 512, PidsLimit = 100,
-            BlkioWeight = 300, CpusetCpus = "0",
+            Memory = 64L << 20,
+            MemorySwap = -1,
+            NanoCpus = 1_500_000_000,
+            CpuShares = 512,
+            PidsLimit = 100,
+            BlkioWeight = 300,
+            CpusetCpus = "0",
             Devices = [new DeviceMapping { PathOnHost = "/dev/null", PathInContainer = "/dev/gpiomem", CgroupPermissions = "rw" }],
         };
         var r = ContainerResources.From(host);

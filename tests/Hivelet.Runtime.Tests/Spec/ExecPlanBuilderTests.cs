@@ -21,8 +21,13 @@ public sealed class ExecPlanBuilderTests : IDisposable
         _dir.WriteFile("rootfs/etc/group", "root:x:0:\napp:x:101:\n");
         var o = new RunOptions
         {
-            Image = "busybox", Command = ["sleep", "1d"], Env = ["A=1"], Workdir = "/srv",
-            CapDrop = ["ALL"], CapAdd = ["KILL"], SecurityOpt = ["no-new-privileges"],
+            Image = "busybox",
+            Command = ["sleep", "1d"],
+            Env = ["A=1"],
+            Workdir = "/srv",
+            CapDrop = ["ALL"],
+            CapAdd = ["KILL"],
+            SecurityOpt = ["no-new-privileges"],
         };
         _record = ContainerFactory.Create(o, Images.Make(), "sha256:" + Images.Id, null, Images.Id, "c", new VolumeStore(_dir.Path));
     }

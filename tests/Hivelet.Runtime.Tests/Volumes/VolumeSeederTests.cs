@@ -30,7 +30,11 @@ public sealed class VolumeSeederTests : IDisposable
     {
         Mounts = mounts.Select(m => new MountPoint
         {
-            Type = "volume", Name = m.Volume, Source = _store.Create(m.Volume).Mountpoint, Destination = m.Destination, Mode = m.Mode,
+            Type = "volume",
+            Name = m.Volume,
+            Source = _store.Create(m.Volume).Mountpoint,
+            Destination = m.Destination,
+            Mode = m.Mode,
         }).ToList(),
     };
 
