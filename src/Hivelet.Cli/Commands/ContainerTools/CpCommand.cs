@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Hivelet.Errors;
 using Hivelet.Images.Oci;
+using Hivelet.Interop;
 using Hivelet.Images.Snapshots;
 using Hivelet.Runtime.Containers;
 using Hivelet.Runtime.Copy;
@@ -11,6 +12,8 @@ namespace Hivelet.Cli.Commands.ContainerTools;
 /// <summary>`hivelet cp [-a] [-L] SRC DEST`: copies between a container's filesystem and the host (or a tar on stdio).</summary>
 public static class CpCommand
 {
+    private const int ENOENT = 2;
+
     public static Command Create(GlobalOptions globals)
     {
         var archive = new Option<bool>("--archive", "-a") { Description = "Archive mode (copy all uid/gid information)" };
@@ -37,15 +40,24 @@ public static class CpCommand
             using var root = OpenRoot(services, tools, record);
             if (src.Container is not null)
             {
-                if (dest.IsStream)
+                try
                 {
-                    using var stdout = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
-                    copier.WriteArchive(root.Path, src.Path, stdout, l);
-                    stdout.Flush();
+                    if (dest.IsStream)
+                    {
+                        using var stdout = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
+                        copier.WriteArchive(root.Path, src.Path, stdout, l);
+                        stdout.Flush();
+                    }
+                    else
+                    {
+                        copier.CopyOut(root.Path, src.Path, dest.Path, a, l);
+                    }
                 }
-                else
+                catch (ErrnoException e) when (e.Errno == ENOENT && e.Call == "stat" && e.Subject is { } p
+                    && ("/" + src.Path.TrimStart('/')).StartsWith(p, StringComparison.Ordinal))
                 {
-                    copier.CopyOut(root.Path, src.Path, dest.Path, a, l);
+                    // A missing directory on the way to SRC: Docker names the whole path.
+                    throw new NotFoundException($"Could not find the file {src.Path} in container {src.Container}");
                 }
             }
             else if (src.IsStream)
