@@ -13,6 +13,9 @@ public static class ContainerToolsVerbs
         root.Subcommands.Add(ExecCommand.Create(globals));
         root.Subcommands.Add(StatsCommand.Create(globals));
         root.Subcommands.Add(TopCommand.Create(globals));
+        root.Subcommands.Add(CpCommand.Create(globals));
+        root.Subcommands.Add(InfoCommand.Create(globals));
+        root.Subcommands.Add(new Command("system", "Manage hivelet") { InfoCommand.Create(globals) });
     }
 
     /// <summary>The same verbs under `hivelet container`.</summary>
@@ -23,6 +26,8 @@ public static class ContainerToolsVerbs
         container.Subcommands.Add(ExecCommand.Create(globals));
         container.Subcommands.Add(StatsCommand.Create(globals));
         container.Subcommands.Add(TopCommand.Create(globals));
+        container.Subcommands.Add(CpCommand.Create(globals));
+        container.Subcommands.Add(PruneCommand.Create(globals));
     }
 
     /// <summary>Docker's flag parsing stops at exec's container argument: the rest is the command.</summary>
