@@ -34,8 +34,18 @@ public sealed class FileLock : IDisposable
         try
         {
             var deadline = DateTime.UtcNow + wait;
-            while (!Sys.TryLockFile(handle, exclusive, path))
+            while (true)
             {
+                if (Sys.TryLockFile(handle, exclusive, path))
+                {
+                    // The holder may have unlinked the file (a commit) between our open and our flock:
+                    // then we locked an orphaned inode, and the next locker of the path would not see us.
+                    if (IsStillAt(handle, path))
+                        return new FileLock(handle, path, exclusive);
+                    handle.Dispose();
+                    handle = Sys.OpenLockFile(path);
+                    continue;
+                }
                 if (DateTime.UtcNow >= deadline)
                 {
                     handle.Dispose();
@@ -43,7 +53,6 @@ public sealed class FileLock : IDisposable
                 }
                 Thread.Sleep(PollInterval);
             }
-            return new FileLock(handle, path, exclusive);
         }
         catch
         {
@@ -51,6 +60,13 @@ public sealed class FileLock : IDisposable
             throw;
         }
     }
+
+    private static bool IsStillAt(SafeFileHandle handle, string path) =>
+        Sys.TryFStat(handle, out var held) == 0
+        && Sys.TryLStat(path, out var named) == 0
+        && held.Inode == named.Inode
+        && held.DeviceMajor == named.DeviceMajor
+        && held.DeviceMinor == named.DeviceMinor;
 
     /// <summary>
     /// True when someone holds the lock exclusively. Probes with a shared lock, which disturbs
