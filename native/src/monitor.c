@@ -32,6 +32,9 @@
 #define BACKOFF_MAX (60000 * MS)
 #define BACKOFF_RESET (10000 * MS)
 #define STOP_POLL (100 * MS)
+/* How long an attached `run --rm` CLI may take to remove the container before
+ * the monitor does it: longer than the CLI's 60 s wait for the lock. */
+#define REMOVE_WAIT_MS 120000
 
 static struct hl_plan plan;
 static const char *bundle;
@@ -304,6 +307,12 @@ static int should_restart(void) {
   return 0;
 }
 
+static int record_exists(void) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/container.json", bundle);
+  return access(path, F_OK) == 0;
+}
+
 /* The container will not run again: record it, tell the CLI, remove it for
  * --rm. Does not return. */
 static void __attribute__((noreturn)) finish(void) {
@@ -316,6 +325,18 @@ static void __attribute__((noreturn)) finish(void) {
   int n = snprintf(frame, sizeof frame, "%d %d", st.exit_code, st.oom_killed);
   mon_ctl_send(MON_FRAME_EXIT, frame, (size_t)n);
   mon_ctl_drain(5000);
+  if (plan.autoremove && mon_ctl_connected() && plan.attach &&
+      (mon_ctl_wait_removed(REMOVE_WAIT_MS) || !record_exists())) {
+    /* The attached CLI removed the container in its own process (it has the
+     * store open already: no second hivelet start). Without REMOVED (the CLI
+     * was killed, even halfway through its removal) the rm -f below does it:
+     * both take the container's lock, and rm -f redoes every step. A record
+     * already gone means the CLI was killed after deleting it: what is left
+     * is a bundle without a record, which the next command's repair removes.
+     */
+    mon_ctl_close(0);
+    _exit(0);
+  }
   if (plan.autoremove && plan.exe && plan.root && plan.id) {
     char *const argv[] = {
         (char *)plan.exe, "--root", (char *)plan.root, "rm", "-f",
