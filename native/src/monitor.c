@@ -102,6 +102,30 @@ static void set_error(const char *msg) {
       *p = ' ';
 }
 
+/* Replaces PATH with temp + rename but no fsync: for states a power loss ends
+ * anyway (see write_status). */
+static int write_replace(const char *path, const char *content, size_t len) {
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    return -ENAMETOOLONG;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return -errno;
+  int rc = hl_write_all(fd, content, len);
+  if (close(fd) < 0 && rc == 0)
+    rc = -errno;
+  if (rc == 0 && rename(tmp, path) < 0)
+    rc = -errno;
+  if (rc != 0)
+    unlink(tmp);
+  return rc;
+}
+
+/* Only `exited` is made durable (fsync of the file and the directory): it
+ * carries the exit code. `starting`, `running` and `restarting` describe a
+ * monitor that a power loss kills too; after one, whichever status reached the
+ * disk reads as not running once the dead monitor is reconciled, so their
+ * fsyncs (on the start path of every container) buy nothing. */
 static void write_status(void) {
   char buf[2048];
   int n = snprintf(buf, sizeof buf,
@@ -112,7 +136,9 @@ static void write_status(void) {
                    st.state, (int)st.monitor_pid, st.monitor_start, (int)st.pid,
                    st.pid_start, st.started_at, st.finished_at, st.exit_code,
                    st.oom_killed, st.restart_count, st.error);
-  int rc = hl_write_atomic(status_path, buf, (size_t)n);
+  int rc = !strcmp(st.state, "exited")
+               ? hl_write_atomic(status_path, buf, (size_t)n)
+               : write_replace(status_path, buf, (size_t)n);
   if (rc < 0)
     mon_logf("write %s: %s", status_path, strerror(-rc));
 }

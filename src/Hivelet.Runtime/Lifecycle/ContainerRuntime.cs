@@ -251,7 +251,11 @@ public sealed class ContainerRuntime(
         var cgroup = cgroups.Open(record.Id);
         if (cgroup is not null)
         {
-            cgroup.KillAll();
+            // An empty group gains no process by a fork, only by a start (which needs this lock) or an
+            // exec (which needs a running container; this one has exited): KillAll's freeze and thaw
+            // (tens of ms on v1) are skipped when nothing is left.
+            if (cgroup.ReadPids().Count > 0)
+                cgroup.KillAll();
             cgroup.Remove();
         }
         snapshots.RemoveContainer(record.Id);
