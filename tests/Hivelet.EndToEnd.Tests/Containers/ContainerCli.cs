@@ -49,10 +49,10 @@ public sealed class ContainerCli : IDisposable
     };
 
     /// <summary>
-    /// Builds <see cref="Busybox"/> from the host's static busybox (Debian's busybox-static) plus
-    /// <paramref name="extraLayers"/> on top, and loads it (once per CLI for the plain image).
+    /// Builds <see cref="Busybox"/> from the host's static busybox (Debian's busybox-static) with the
+    /// layers, User and WorkingDir of <paramref name="on"/> on top, and loads it (once per CLI for the plain image).
     /// </summary>
-    public string LoadBusybox(string tag = Busybox, params LayerDefinition[] extraLayers)
+    public string LoadBusybox(string tag = Busybox, ImageDefinition? on = null)
     {
         if (tag == Busybox && _busyboxLoaded)
             return tag;
@@ -64,8 +64,13 @@ public sealed class ContainerCli : IDisposable
         foreach (var applet in ShellApplets.Except(FixtureSets.BusyboxApplets))
             applets.Symlink($"bin/{applet}", "busybox");
         image.Layer(applets.Dir("etc/").File("etc/hostname", "image\n"));
-        foreach (var layer in extraLayers)
-            image.Layer(layer);
+        if (on is not null)
+        {
+            foreach (var layer in on.Layers)
+                image.Layer(layer);
+            image.User = on.User;
+            image.WorkingDir = on.WorkingDir;
+        }
         var archive = Path.Combine(Cli.Root, "..", $"busybox-{Guid.NewGuid():N}.tar");
         DockerArchive.Create(ImageFactory.Build(image), [tag], DockerArchiveStyle.OciCompatible).WriteTar(archive);
         try
