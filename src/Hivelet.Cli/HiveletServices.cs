@@ -117,8 +117,11 @@ public sealed class HiveletServices : IDisposable
         MaxConcurrentDownloads = Config.MaxConcurrentDownloads,
     };
 
+    /// <summary>Containers as users of images: what rmi, image prune and the GC must not remove.</summary>
+    public IImageUsers ImageUsers => new ContainerImageUsers(Containers, Live);
+
     public GarbageCollector CreateCollector() =>
-        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>());
+        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>()) { Users = ImageUsers };
 
     public void Dispose()
     {
