@@ -72,11 +72,13 @@ public sealed class HiveletServices : IDisposable
         {
             var containers = new ContainerStore(Root, LoggerFactory.CreateLogger<ContainerStore>());
             // A create or rm killed halfway: its snapshot and cgroups go with its bundle.
+            // Groups of containers that no longer exist (bundle gone) go too, but only empty, old ones:
+            // other store roots on this host share the cgroup parent.
             containers.Repair(id =>
             {
                 Cgroups.Open(id)?.Remove();
                 Snapshots.RemoveContainer(id);
-            });
+            }, live => (Cgroups as CgroupManager)?.CleanupStale(live, CgroupManager.StaleGrace, killProcesses: false));
             return containers;
         });
         _registries = new(() => new RegistryClientFactory(
