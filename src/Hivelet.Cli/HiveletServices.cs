@@ -96,8 +96,11 @@ public sealed class HiveletServices : IDisposable
         MaxConcurrentDownloads = Config.MaxConcurrentDownloads,
     };
 
+    /// <summary>Containers as users of images: what rmi, image prune and the GC must not remove.</summary>
+    public IImageUsers ImageUsers => new ContainerImageUsers(Containers, Live);
+
     public GarbageCollector CreateCollector() =>
-        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>());
+        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>()) { Users = ImageUsers };
 
     private T Repaired<T>(Lazy<T> store)
     {
@@ -123,7 +126,10 @@ public sealed class HiveletServices : IDisposable
         {
             Cgroups.Open(id)?.Remove();
             _snapshots.Value.RemoveContainer(id);
-        });
+        },
+        // Groups of containers that no longer exist (bundle gone) go too, but only empty, old ones:
+        // other store roots on this host share the cgroup parent.
+        live => (Cgroups as CgroupManager)?.CleanupStale(live, CgroupManager.StaleGrace, killProcesses: false));
         gate.Repaired();
         return true;
     }
