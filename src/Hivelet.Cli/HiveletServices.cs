@@ -109,7 +109,12 @@ public sealed class HiveletServices : IDisposable
     public StoreLock StoreLock => new(Root);
 
     public ImageUnpacker CreateUnpacker() => new(Content, Snapshots,
-        new LayerApplier(LoggerFactory.CreateLogger<LayerApplier>()), LoggerFactory.CreateLogger<ImageUnpacker>());
+        new LayerApplier(LoggerFactory.CreateLogger<LayerApplier>()), LoggerFactory.CreateLogger<ImageUnpacker>())
+    {
+        Sizes = LayerSizes,
+    };
+
+    public LayerSizes LayerSizes => new(Root);
 
     public ImagePuller CreatePuller() => new(Registries, Content, Images, StoreLock, CreateUnpacker(),
         new PlatformMatcher(LoggerFactory.CreateLogger<PlatformMatcher>()), LoggerFactory.CreateLogger<ImagePuller>())
@@ -118,7 +123,7 @@ public sealed class HiveletServices : IDisposable
     };
 
     public GarbageCollector CreateCollector() =>
-        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>());
+        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>()) { Sizes = LayerSizes };
 
     public void Dispose()
     {

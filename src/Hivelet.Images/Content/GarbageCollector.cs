@@ -40,6 +40,9 @@ public sealed class GarbageCollector
     /// <summary>How long to wait for running pulls to release their leases before failing.</summary>
     public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Layer size figures to forget along with the layers no image has (optional).</summary>
+    public LayerSizes? Sizes { get; init; }
+
     public GcResult Collect(bool dryRun)
     {
         using var held = _lock.AcquireExclusive(LockWait);
@@ -100,6 +103,9 @@ public sealed class GarbageCollector
             }
         }
 
+        if (!dryRun)
+            Sizes?.RemoveAllBut(walk.DiffIds);
+
         _logger.GcDone(removed.Count, scanned, freed, walk.ChainIds.Count, dryRun);
         return new GcResult
         {
@@ -132,6 +138,7 @@ public sealed class GarbageCollector
     {
         public HashSet<Digest> Live { get; } = [];
         public HashSet<Digest> ChainIds { get; } = [];
+        public HashSet<Digest> DiffIds { get; } = [];
         public int Missing { get; private set; }
 
         /// <summary>Marks <paramref name="digest"/> and what it references; null media type means "find out".</summary>
@@ -196,6 +203,7 @@ public sealed class GarbageCollector
                     var config = JsonSerializer.Deserialize(bytes, OciJsonContext.Default.ImageConfig)!;
                     var diffIds = config.RootFs.DiffIds.Select(Digest.Parse).ToList();
                     ChainIds.UnionWith(ChainId.Compute(diffIds));
+                    DiffIds.UnionWith(diffIds);
                 }
                 return children;
             }
