@@ -5,6 +5,7 @@ using Hivelet.Images.Platforms;
 using Hivelet.Images.Pulling;
 using Hivelet.Images.Registry;
 using Hivelet.Images.Registry.Credentials;
+using Hivelet.Images.Registry.Tls;
 using Hivelet.Images.Snapshots;
 using Hivelet.Runtime.Cgroups;
 using Hivelet.Runtime.Containers;
@@ -85,6 +86,7 @@ public sealed class HiveletServices : IDisposable
             {
                 InsecureRegistries = new HashSet<string>(Config.InsecureRegistries, StringComparer.OrdinalIgnoreCase),
                 MaxAttempts = Config.MaxDownloadAttempts,
+                Trust = new RegistryTrust(Config.CertsRoots()),
             },
             LoggerFactory.CreateLogger<RegistryClient>()));
     }
