@@ -27,6 +27,23 @@ public sealed class HiveletConfig
     [JsonPropertyName("storage-driver")]
     public string? StorageDriver { get; set; }
 
+    /// <summary>
+    /// Roots of per-registry TLS directories (HOST[:PORT]/*.crt, client.cert, client.key); default
+    /// /etc/hivelet/certs.d then /etc/docker/certs.d. The environment variable HIVELET_CERTS_D
+    /// (one directory) overrides both.
+    /// </summary>
+    [JsonPropertyName("registry-certs-dirs")]
+    public List<string>? RegistryCertsDirs { get; set; }
+
+    /// <summary>The certs roots in effect: HIVELET_CERTS_D, else the config file's, else the defaults.</summary>
+    public IReadOnlyList<string> CertsRoots()
+    {
+        var env = Environment.GetEnvironmentVariable("HIVELET_CERTS_D");
+        if (!string.IsNullOrEmpty(env))
+            return [env];
+        return RegistryCertsDirs is { Count: > 0 } dirs ? dirs : Images.Registry.Tls.RegistryTrust.DefaultRoots;
+    }
+
     public static HiveletConfig Load(string path)
     {
         if (!File.Exists(path))

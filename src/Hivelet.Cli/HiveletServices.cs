@@ -5,6 +5,7 @@ using Hivelet.Images.Platforms;
 using Hivelet.Images.Pulling;
 using Hivelet.Images.Registry;
 using Hivelet.Images.Registry.Credentials;
+using Hivelet.Images.Registry.Tls;
 using Hivelet.Images.Snapshots;
 using Hivelet.Runtime.Cgroups;
 using Hivelet.Runtime.Containers;
@@ -64,6 +65,7 @@ public sealed class HiveletServices : IDisposable
             {
                 InsecureRegistries = new HashSet<string>(Config.InsecureRegistries, StringComparer.OrdinalIgnoreCase),
                 MaxAttempts = Config.MaxDownloadAttempts,
+                Trust = new RegistryTrust(Config.CertsRoots()),
             },
             LoggerFactory.CreateLogger<RegistryClient>()));
     }
@@ -88,7 +90,12 @@ public sealed class HiveletServices : IDisposable
     public StoreLock StoreLock => new(Root);
 
     public ImageUnpacker CreateUnpacker() => new(Content, Snapshots,
-        new LayerApplier(LoggerFactory.CreateLogger<LayerApplier>()), LoggerFactory.CreateLogger<ImageUnpacker>());
+        new LayerApplier(LoggerFactory.CreateLogger<LayerApplier>()), LoggerFactory.CreateLogger<ImageUnpacker>())
+    {
+        Sizes = LayerSizes,
+    };
+
+    public LayerSizes LayerSizes => new(Root);
 
     public ImagePuller CreatePuller() => new(Registries, Content, Images, StoreLock, CreateUnpacker(),
         new PlatformMatcher(LoggerFactory.CreateLogger<PlatformMatcher>()), LoggerFactory.CreateLogger<ImagePuller>())
@@ -100,7 +107,7 @@ public sealed class HiveletServices : IDisposable
     public IImageUsers ImageUsers => new ContainerImageUsers(Containers, Live);
 
     public GarbageCollector CreateCollector() =>
-        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>()) { Users = ImageUsers };
+        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>()) { Users = ImageUsers, Sizes = LayerSizes };
 
     private T Repaired<T>(Lazy<T> store)
     {

@@ -46,7 +46,7 @@ public static class ImageInspectCommand
         return new ImageInspect
         {
             Id = record.Id.ToString(),
-            RepoTags = sameId.Select(r => ImageReference.Parse(r.Name)).Where(r => r.Tag is not null)
+            RepoTags = sameId.Where(r => !r.IsDangling).Select(r => ImageReference.Parse(r.Name)).Where(r => r.Tag is not null)
                 .Select(r => r.FamiliarString()).Distinct().ToList(),
             RepoDigests = sameId.SelectMany(r => r.RepoDigests).Select(Familiar).Distinct().ToList(),
             Created = config.Created is { } created ? Rfc3339(created) : null,
@@ -55,7 +55,7 @@ public static class ImageInspectCommand
             Architecture = config.Architecture,
             Variant = string.IsNullOrEmpty(config.Variant) ? null : config.Variant,
             Os = config.Os,
-            Size = image.ContentSize,
+            Size = image.UnpackedSize(services.LayerSizes),
             RootFS = new InspectRootFs { Layers = [.. config.RootFs.DiffIds] },
             Metadata = new InspectMetadata
             {

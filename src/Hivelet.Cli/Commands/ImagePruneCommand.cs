@@ -41,7 +41,7 @@ public static class ImagePruneCommand
             if (removed.Count > 0)
             {
                 Console.WriteLine("Deleted Images:");
-                foreach (var record in removed)
+                foreach (var record in removed.Where(r => !r.IsDangling))
                     Console.WriteLine($"untagged: {ImageReference.Parse(record.Name).FamiliarString()}");
                 foreach (var id in deletedIds)
                     Console.WriteLine($"deleted: {id}");

@@ -87,7 +87,8 @@ public static class RmiCommand
         var id = records[0].Id;
         foreach (var r in records)
         {
-            if (services.Images.Delete(r.Name))
+            // A dangling image has no name to untag: Docker prints only "Deleted:".
+            if (services.Images.Delete(r.Name) && !r.IsDangling)
             {
                 var (repo, tag) = StoredImage.Split(r);
                 Console.WriteLine(tag == "<none>" ? $"Untagged: {r.Name}" : $"Untagged: {repo}:{tag}");

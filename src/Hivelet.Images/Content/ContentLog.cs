@@ -41,6 +41,9 @@ internal static partial class ContentLog
     [LoggerMessage(EventId = 1121, Level = LogLevel.Information, Message = "Deleted image record {Name}")]
     public static partial void ImageRecordDeleted(this ILogger logger, string name);
 
+    [LoggerMessage(EventId = 1123, Level = LogLevel.Information, Message = "Image record {Name} moved to another image; its old image stays as {KeptAs}")]
+    public static partial void ImageKeptUnnamed(this ILogger logger, string name, string keptAs);
+
     [LoggerMessage(EventId = 1122, Level = LogLevel.Warning, Message = "Skipping unreadable image record {Path}: {Reason}")]
     public static partial void ImageRecordUnreadable(this ILogger logger, string path, string reason);
 

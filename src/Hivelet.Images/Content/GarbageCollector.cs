@@ -47,6 +47,9 @@ public sealed class GarbageCollector
     /// <summary>Containers (or other users) whose images are roots; null = none.</summary>
     public IImageUsers? Users { get; init; }
 
+    /// <summary>Layer size figures to forget along with the layers no image has (optional).</summary>
+    public LayerSizes? Sizes { get; init; }
+
     public GcResult Collect(bool dryRun)
     {
         using var held = _lock.AcquireExclusive(LockWait);
@@ -119,6 +122,9 @@ public sealed class GarbageCollector
             }
         }
 
+        if (!dryRun)
+            Sizes?.RemoveAllBut(walk.DiffIds);
+
         _logger.GcDone(removed.Count, scanned, freed, walk.ChainIds.Count, dryRun);
         return new GcResult
         {
@@ -151,6 +157,7 @@ public sealed class GarbageCollector
     {
         public HashSet<Digest> Live { get; } = [];
         public HashSet<Digest> ChainIds { get; } = [];
+        public HashSet<Digest> DiffIds { get; } = [];
         public int Missing { get; private set; }
 
         /// <summary>Marks <paramref name="digest"/> and what it references; null media type means "find out".</summary>
@@ -244,6 +251,7 @@ public sealed class GarbageCollector
                     var config = JsonSerializer.Deserialize(bytes, OciJsonContext.Default.ImageConfig)!;
                     var diffIds = config.RootFs.DiffIds.Select(Digest.Parse).ToList();
                     ChainIds.UnionWith(ChainId.Compute(diffIds));
+                    DiffIds.UnionWith(diffIds);
                 }
                 return children;
             }

@@ -31,4 +31,14 @@ public sealed record ImageRecord
 
     /// <summary>The image ID Docker shows: the config digest.</summary>
     [JsonIgnore] public Digest Id => ConfigDigest;
+
+    /// <summary>
+    /// An image that lost its last name when the name moved to another image (Docker's
+    /// "&lt;none&gt;:&lt;none&gt;"). Its record is named "&lt;none&gt;@ID", which no reference can spell.
+    /// </summary>
+    [JsonIgnore] public bool IsDangling => Name.StartsWith(DanglingPrefix, StringComparison.Ordinal);
+
+    public const string DanglingPrefix = "<none>@";
+
+    public static string DanglingName(Digest id) => DanglingPrefix + id;
 }

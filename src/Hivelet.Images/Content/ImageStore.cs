@@ -55,8 +55,52 @@ public sealed class ImageStore
         if (record.ManifestDigest.IsEmpty || record.ConfigDigest.IsEmpty)
             throw new InvalidInputException($"record image {record.Name}: manifest and config digests are required");
         var stored = record.Created == default ? record with { Created = DateTimeOffset.UtcNow } : record;
-        AtomicFile.WriteAllBytes(_root.ImageRecordPath(record.Name), JsonSerializer.SerializeToUtf8Bytes(stored, ContentJsonContext.Default.ImageRecord));
+        var path = _root.ImageRecordPath(record.Name);
+        // The old image is kept under another record before its name moves, so a crash in between
+        // leaves an extra record (removed by Repair), never a lost image.
+        if (!record.IsDangling && File.Exists(path) && Read(path, out _) is { } previous && previous.Id != record.Id)
+            KeepUnnamed(previous);
+        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(stored, ContentJsonContext.Default.ImageRecord));
         _logger.ImageRecorded(record.Name, record.Target.Digest);
+        // An image that gets a name is no longer dangling.
+        if (!record.IsDangling)
+            DeleteQuietly(ImageRecord.DanglingName(record.Id));
+    }
+
+    /// <summary>
+    /// Like Docker when a tag moves (pull, tag, load): the image it pointed at stays, as
+    /// "repo@digest" (listed "repo &lt;none&gt;") when the registry digest is known, else as a dangling
+    /// "&lt;none&gt;:&lt;none&gt;" image, until `rmi ID` or `image prune` removes it. Nothing is kept when
+    /// another record still names the image.
+    /// </summary>
+    private void KeepUnnamed(ImageRecord previous)
+    {
+        if (List().Any(r => r.Id == previous.Id && r.Name != previous.Name))
+            return;
+        string name = ImageRecord.DanglingName(previous.Id);
+        foreach (var repoDigest in previous.RepoDigests)
+        {
+            // The repository digest names the target the record came from; a name@digest record
+            // of another platform of the same index must not be overwritten.
+            if (repoDigest.EndsWith("@" + previous.Target.Digest, StringComparison.Ordinal) && Get(repoDigest) is null)
+            {
+                name = repoDigest;
+                break;
+            }
+        }
+        var kept = previous with { Name = name };
+        AtomicFile.WriteAllBytes(_root.ImageRecordPath(name), JsonSerializer.SerializeToUtf8Bytes(kept, ContentJsonContext.Default.ImageRecord));
+        _logger.ImageKeptUnnamed(previous.Name, name);
+    }
+
+    private void DeleteQuietly(string name)
+    {
+        var path = _root.ImageRecordPath(name);
+        if (!File.Exists(path))
+            return;
+        File.Delete(path);
+        Sys.FsyncDirectory(_root.ImagesDir);
+        _logger.ImageRecordDeleted(name);
     }
 
     public bool Delete(string name)
@@ -112,8 +156,23 @@ public sealed class ImageStore
         return matches;
     }
 
-    /// <summary>Removes temp files of record writes killed half-way; returns how many.</summary>
-    public int Repair() => AtomicFile.CleanTemps(_root.ImagesDir);
+    /// <summary>
+    /// Removes temp files of record writes killed half-way, and dangling records of images that
+    /// have a name (a <see cref="Put"/> killed between keeping the old image and moving the name);
+    /// returns how many files went.
+    /// </summary>
+    public int Repair()
+    {
+        int removed = AtomicFile.CleanTemps(_root.ImagesDir);
+        var records = List();
+        var named = records.Where(r => !r.IsDangling).Select(r => r.Id).ToHashSet();
+        foreach (var record in records.Where(r => r.IsDangling && named.Contains(r.Id)))
+        {
+            DeleteQuietly(record.Name);
+            removed++;
+        }
+        return removed;
+    }
 
     private static ImageRecord? Read(string path, out string? error)
     {

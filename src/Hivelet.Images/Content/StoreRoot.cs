@@ -12,6 +12,7 @@ namespace Hivelet.Images.Content;
 /// content/blobs/&lt;alg&gt;/&lt;hex&gt;            committed blobs, mode 0444
 /// content/ingest/&lt;hex&gt;/{data,ref,total,startedat,lock}   partial downloads
 /// content/lock                        store lock: pulls hold it shared (lease), GC exclusive
+/// content/layer-sizes/&lt;alg&gt;/&lt;hex&gt;     unpacked size of a layer, by diff ID
 /// images/&lt;sha256(name)&gt;.json         image records
 /// snapshots/ tmp/ containers/ volumes/
 /// </code>
@@ -33,6 +34,7 @@ public sealed class StoreRoot
     public string BlobsDir => Combine("content", "blobs");
     public string IngestDir => Combine("content", "ingest");
     public string ContentLockFile => Combine("content", "lock");
+    public string LayerSizesDir => Combine("content", "layer-sizes");
     public string ImagesDir => Combine("images");
     public string SnapshotsDir => Combine("snapshots");
     public string TmpDir => Combine("tmp");

@@ -20,8 +20,18 @@ public sealed class StoredImage
     public ImageConfig Config { get; }
     public byte[] ConfigBytes { get; }
 
-    /// <summary>Bytes of the layer blobs as stored (compressed), the size `images` shows.</summary>
+    /// <summary>Bytes of the layer blobs and config as stored (compressed for pulled images).</summary>
     public long ContentSize => Manifest.Layers.Sum(l => l.Size) + Manifest.Config.Size;
+
+    /// <summary>Docker's image size: the layers unpacked (see <see cref="LayerSizes.ImageSize"/>).</summary>
+    public long UnpackedSize(LayerSizes sizes)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        var diffIds = new List<Digest>();
+        foreach (var d in Config.RootFs.DiffIds)
+            diffIds.Add(Digest.TryParse(d, out var digest) ? digest : default);
+        return sizes.ImageSize(diffIds, Manifest.Layers);
+    }
 
     public static StoredImage Load(ImageRecord record, IContentStore content)
     {
@@ -49,9 +59,11 @@ public sealed class StoredImage
         return buffer;
     }
 
-    /// <summary>(repository, tag) as Docker lists it; tag "&lt;none&gt;" for digest-only names.</summary>
+    /// <summary>(repository, tag) as Docker lists it; tag "&lt;none&gt;" for digest-only names, both for a dangling image.</summary>
     public static (string Repository, string Tag) Split(ImageRecord record)
     {
+        if (record.IsDangling)
+            return ("<none>", "<none>");
         var reference = ImageReference.Parse(record.Name);
         return (reference.FamiliarName, reference.Tag ?? "<none>");
     }

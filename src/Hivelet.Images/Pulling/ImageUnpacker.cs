@@ -20,6 +20,9 @@ public sealed class ImageUnpacker(IContentStore content, ISnapshotter snapshots,
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
+    /// <summary>Where each unpacked layer's size is recorded for `images` (optional).</summary>
+    public LayerSizes? Sizes { get; init; }
+
     /// <summary>
     /// Unpacks layer <paramref name="index"/> of <paramref name="manifest"/> whose blob is in the content
     /// store. <paramref name="chainIds"/> and <paramref name="diffIds"/> come from the config.
@@ -53,6 +56,7 @@ public sealed class ImageUnpacker(IContentStore content, ISnapshotter snapshots,
             }
             ct.ThrowIfCancellationRequested();
             active.Commit(chainId);
+            Sizes?.Record(diffIds[index], result.UncompressedSize);
             PullLog.Unpacked(_logger, digest.ToString(), chainId.ToString(), result.Entries, result.UncompressedSize,
                 watch.ElapsedMilliseconds);
         }

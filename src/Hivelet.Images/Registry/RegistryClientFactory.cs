@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using Hivelet.Errors;
 using Hivelet.Images.Registry.Auth;
 using Hivelet.Images.Registry.Credentials;
+using Hivelet.Images.Registry.Tls;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -15,7 +16,7 @@ namespace Hivelet.Images.Registry;
 /// </summary>
 public sealed class RegistryClientFactory : IDisposable
 {
-    private readonly HttpClient _http;
+    private readonly HttpClientPool _http;
     private readonly ICredentialStore? _credentials;
     private readonly RegistryClientOptions _options;
     private readonly RegistryTransport _transport;
@@ -27,16 +28,7 @@ public sealed class RegistryClientFactory : IDisposable
     {
         _credentials = credentials;
         _options = options ?? new RegistryClientOptions();
-        var handler = new SocketsHttpHandler
-        {
-            // Redirects are followed by RegistryClient so it decides per host whether auth goes along.
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            ConnectTimeout = _options.RequestTimeout,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-        };
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClientPool(_options.Trust, _options);
         _transport = new RegistryTransport(_http, _options, (ILogger?)logger ?? NullLogger.Instance);
         _tokens = new TokenCache(_options.TimeProvider);
     }
@@ -87,7 +79,10 @@ public sealed class RegistryClientFactory : IDisposable
     private RegistryClient Create(string domain, Func<RegistryCredential?> credentials, TokenCache tokens,
         bool requireCredentialsSent)
     {
-        var baseUri = RegistryEndpoint.Resolve(domain, _options.InsecureRegistries);
+        // A registry with a certs.d directory is a TLS registry, loopback or not.
+        var baseUri = _options.Trust.HasDirectory(domain) && !RegistryEndpoint.IsDockerHub(domain)
+            ? new Uri("https://" + domain + "/")
+            : RegistryEndpoint.Resolve(domain, _options.InsecureRegistries);
         var auth = new RegistryAuthenticator(domain, baseUri, _transport, credentials, tokens, requireCredentialsSent);
         return new RegistryClient(domain, baseUri, _transport, auth);
     }

@@ -30,6 +30,9 @@ public sealed class RegistryClientOptions
 
     public string UserAgent { get; init; } = "hivelet";
 
+    /// <summary>Per-registry CAs and client certificates (certs.d directories).</summary>
+    public Tls.RegistryTrust Trust { get; init; } = new();
+
     /// <summary>Clock for token expiry; tests move it.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

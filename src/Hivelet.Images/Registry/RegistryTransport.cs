@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Hivelet.Images.Registry.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Hivelet.Images.Registry;
@@ -11,11 +12,11 @@ namespace Hivelet.Images.Registry;
 /// </summary>
 internal sealed class RegistryTransport
 {
-    private readonly HttpClient _http;
+    private readonly HttpClientPool _http;
     private readonly RegistryClientOptions _options;
     private readonly ILogger _logger;
 
-    public RegistryTransport(HttpClient http, RegistryClientOptions options, ILogger logger)
+    public RegistryTransport(HttpClientPool http, RegistryClientOptions options, ILogger logger)
     {
         _http = http;
         _options = options;
@@ -36,7 +37,7 @@ internal sealed class RegistryTransport
         try
         {
             // With ResponseHeadersRead the token only covers the headers; body reads have their own.
-            response = await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
+            response = await _http.For(request.RequestUri!).SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -44,9 +45,13 @@ internal sealed class RegistryTransport
                 $"registry {request.RequestUri!.Authority} did not answer within {_options.RequestTimeout.TotalSeconds:0}s",
                 isTransient: true);
         }
+        catch (HttpRequestException e) when (_http.Trust.TakeFailure(request.RequestUri!) is { } refused)
+        {
+            throw new RegistryException($"registry {request.RequestUri!.Authority} is not reachable: {refused}", inner: e);
+        }
         catch (HttpRequestException e)
         {
-            throw Unreachable(request.RequestUri!, e);
+            throw Unreachable(request.RequestUri!, e, ClientCertificateHint(request.RequestUri!, e));
         }
         RegistryLog.Response(_logger, request.Method.Method, Redact(request.RequestUri!), (int)response.StatusCode);
         LogWarnings(request.RequestUri!, response);
@@ -71,7 +76,27 @@ internal sealed class RegistryTransport
 
     /// <summary>"registry 127.0.0.1:5999 is not reachable: Connection refused", or "... failed to answer: ..."
     /// when the connection broke after it was made.</summary>
-    internal static RegistryException Unreachable(Uri uri, Exception e)
+    /// <summary>
+    /// A registry that wants a client certificate drops a TLS 1.3 connection after the handshake;
+    /// say where the certificate goes when none is configured.
+    /// </summary>
+    private string? ClientCertificateHint(Uri uri, HttpRequestException e)
+    {
+        if (uri.Scheme != Uri.UriSchemeHttps || _http.Trust.For(uri.Authority) is { ClientCertificates.Count: > 0 })
+            return null;
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is System.Security.Authentication.AuthenticationException ||
+                x.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase) ||
+                x.Message.Contains("SSL", StringComparison.Ordinal))
+            {
+                return $"if the registry requires a client certificate, put client.cert and client.key in {_http.Trust.SuggestedDirectory(uri.Authority)}";
+            }
+        }
+        return null;
+    }
+
+    internal static RegistryException Unreachable(Uri uri, Exception e, string? hint = null)
     {
         var socket = FindInner<SocketException>(e);
         var cause = socket?.Message ?? Innermost(e).Message;
@@ -89,7 +114,8 @@ internal sealed class RegistryTransport
             or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError
         };
         var what = connecting ? "is not reachable" : "failed to answer";
-        return new RegistryException($"registry {uri.Authority} {what}: {cause}", isTransient: transient, inner: e);
+        var suffix = hint is null ? "" : $" ({hint})";
+        return new RegistryException($"registry {uri.Authority} {what}: {cause}{suffix}", isTransient: transient, inner: e);
     }
 
     /// <summary>A URL for logs: no query, which may carry signatures of pre-signed storage URLs.</summary>

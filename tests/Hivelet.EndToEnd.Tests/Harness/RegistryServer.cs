@@ -23,8 +23,9 @@ public sealed class RegistryServer : IDisposable
     private readonly ConcurrentQueue<string> _log;
 
     private RegistryServer(TempDirectory dir, Process process, ConcurrentQueue<string> log, int port,
-        NetworkCredential? credential)
+        NetworkCredential? credential, bool tls)
     {
+        Tls = tls;
         _dir = dir;
         _process = process;
         _log = log;
@@ -37,7 +38,10 @@ public sealed class RegistryServer : IDisposable
     /// <summary>"127.0.0.1:PORT", the registry part of image references.</summary>
     public string Host => $"127.0.0.1:{Port}";
 
-    public Uri BaseUri => new($"http://{Host}/");
+    public Uri BaseUri => new($"{(Tls ? "https" : "http")}://{Host}/");
+
+    /// <summary>Started with http.tls: it speaks https only.</summary>
+    public bool Tls { get; }
 
     /// <summary>The user allowed in when the registry was started with auth; null for an open one.</summary>
     public NetworkCredential? Credential { get; }
@@ -52,7 +56,15 @@ public sealed class RegistryServer : IDisposable
     /// <summary>A registry that trusts <paramref name="tokens"/> for Bearer token auth (no user of its own).</summary>
     public static Task<RegistryServer> StartWithTokenAuthAsync(TokenServer tokens) => StartAsync(false, tokens);
 
-    private static async Task<RegistryServer> StartAsync(bool withAuth, TokenServer? tokenAuth)
+    /// <summary>
+    /// A registry on https with <paramref name="tls"/>'s certificate (and client CAs for mutual TLS),
+    /// optionally with htpasswd auth, or token auth whose realm is <paramref name="realm"/>.
+    /// </summary>
+    public static Task<RegistryServer> StartWithTlsAsync(RegistryTls tls, bool withAuth = false, TokenServer? tokens = null,
+        string? realm = null) => StartAsync(withAuth, tokens, tls, realm);
+
+    private static async Task<RegistryServer> StartAsync(bool withAuth, TokenServer? tokenAuth, RegistryTls? tls = null,
+        string? realm = null)
     {
         var binary = Peers.Require(Peers.Registry);
         NetworkCredential? credential = null;
@@ -72,13 +84,13 @@ public sealed class RegistryServer : IDisposable
                 // binds, so a start that fails is retried with a new port.
                 int port = FreePort();
                 var config = dir.Combine("config.yml");
-                await File.WriteAllTextAsync(config, Config(port, dir.Combine("data"), withAuth ? dir.Combine("htpasswd") : null, tokenAuth));
+                await File.WriteAllTextAsync(config, Config(port, dir.Combine("data"), withAuth ? dir.Combine("htpasswd") : null, tokenAuth, tls, realm));
                 var log = new ConcurrentQueue<string>();
                 var process = Start(binary, config, log);
                 try
                 {
-                    await WaitReadyAsync(process, port, log);
-                    return new RegistryServer(dir, process, log, port, credential);
+                    await WaitReadyAsync(process, port, log, tls is not null);
+                    return new RegistryServer(dir, process, log, port, credential, tls is not null);
                 }
                 catch (InvalidOperationException e)
                 {
@@ -115,7 +127,7 @@ public sealed class RegistryServer : IDisposable
         _dir.Dispose();
     }
 
-    private static string Config(int port, string data, string? htpasswd, TokenServer? tokens)
+    private static string Config(int port, string data, string? htpasswd, TokenServer? tokens, RegistryTls? tls, string? realm)
     {
         var sb = new StringBuilder($"""
             version: 0.1
@@ -133,6 +145,23 @@ public sealed class RegistryServer : IDisposable
               secret: hivelet-e2e-not-secret
 
             """);
+        if (tls is not null)
+        {
+            sb.Append($"""
+                  tls:
+                    certificate: {tls.Certificate}
+                    key: {tls.Key}
+
+                """);
+            if (tls.ClientCas is not null)
+            {
+                sb.Append($"""
+                        clientcas:
+                          - {tls.ClientCas}
+
+                    """);
+            }
+        }
         if (htpasswd is not null)
         {
             sb.Append($"""
@@ -148,7 +177,7 @@ public sealed class RegistryServer : IDisposable
             sb.Append($"""
                 auth:
                   token:
-                    realm: {tokens.Realm}
+                    realm: {realm ?? tokens.Realm}
                     service: {TokenServer.Service}
                     issuer: {TokenServer.Issuer}
                     rootcertbundle: {tokens.CertificatePath}
@@ -195,8 +224,13 @@ public sealed class RegistryServer : IDisposable
         return process;
     }
 
-    private static async Task WaitReadyAsync(Process process, int port, ConcurrentQueue<string> log)
+    private static async Task WaitReadyAsync(Process process, int port, ConcurrentQueue<string> log, bool tls)
     {
+        if (tls)
+        {
+            await WaitListeningAsync(process, port, log);
+            return;
+        }
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < ReadyTimeout)
@@ -220,6 +254,28 @@ public sealed class RegistryServer : IDisposable
         throw new InvalidOperationException($"docker-registry not ready on port {port} after {ReadyTimeout.TotalSeconds}s:\n{string.Join('\n', log)}");
     }
 
+    /// <summary>A TLS registry (maybe wanting client certificates) is ready once its port accepts connections.</summary>
+    private static async Task WaitListeningAsync(Process process, int port, ConcurrentQueue<string> log)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < ReadyTimeout)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"docker-registry exited with {process.ExitCode}:\n{string.Join('\n', log)}");
+            try
+            {
+                using var socket = new TcpClient();
+                await socket.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new InvalidOperationException($"docker-registry not listening on port {port} after {ReadyTimeout.TotalSeconds}s:\n{string.Join('\n', log)}");
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -227,3 +283,6 @@ public sealed class RegistryServer : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+/// <summary>PEM files for docker-registry's http.tls; <see cref="ClientCas"/> turns on mutual TLS.</summary>
+public sealed record RegistryTls(string Certificate, string Key, string? ClientCas = null);

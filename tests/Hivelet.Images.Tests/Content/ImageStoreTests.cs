@@ -58,9 +58,68 @@ public sealed class ImageStoreTests : IDisposable
     public void PutReplacesAtomicallyAndLeavesOneFile()
     {
         Images.Put(Record("docker.io/library/app:1", D("old")));
-        Images.Put(Record("docker.io/library/app:1", D("new")));
-        Assert.Equal(D("new"), Images.Get("docker.io/library/app:1")!.ConfigDigest);
+        Images.Put(Record("docker.io/library/app:1", D("old")) with { Created = DateTimeOffset.UnixEpoch.AddDays(1) });
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddDays(1), Images.Get("docker.io/library/app:1")!.Created);
         Assert.Single(Directory.GetFiles(_t.Root.ImagesDir));
+    }
+
+    [Fact]
+    public void MovingANameKeepsTheOldImageUnderItsRepoDigest()
+    {
+        Images.Put(Record("docker.io/library/busybox:latest", D("old"), "old-index"));
+        Images.Put(Record("docker.io/library/busybox:latest", D("new"), "new-index"));
+        Assert.Equal(D("new"), Images.Get("docker.io/library/busybox:latest")!.Id);
+        var kept = Images.Get($"docker.io/library/busybox@{D("old-index")}");
+        Assert.NotNull(kept);
+        Assert.Equal(D("old"), kept.Id);
+        Assert.False(kept.IsDangling);
+        Assert.Equal(("busybox", "<none>"), StoredImage.Split(kept));
+        Assert.Equal(2, Images.List().Count);
+    }
+
+    [Fact]
+    public void MovingANameWithoutRepoDigestLeavesADanglingImage()
+    {
+        Images.Put(Record("docker.io/library/app:1", D("old")) with { RepoDigests = [] });
+        Images.Put(Record("docker.io/library/app:1", D("new")) with { RepoDigests = [] });
+        var dangling = Assert.Single(Images.List(), r => r.Id == D("old"));
+        Assert.True(dangling.IsDangling);
+        Assert.Equal(ImageRecord.DanglingName(D("old")), dangling.Name);
+        Assert.Equal(("<none>", "<none>"), StoredImage.Split(dangling));
+        Assert.Equal([dangling.Name], Images.FindByIdPrefix(D("old").Encoded[..12]).Select(r => r.Name));
+    }
+
+    [Fact]
+    public void NothingIsKeptWhenAnotherNameStillHoldsTheOldImage()
+    {
+        Images.Put(Record("docker.io/library/app:1", D("old")) with { RepoDigests = [] });
+        Images.Put(Record("docker.io/library/app:stable", D("old")) with { RepoDigests = [] });
+        Images.Put(Record("docker.io/library/app:1", D("new")) with { RepoDigests = [] });
+        Assert.Equal(["docker.io/library/app:1", "docker.io/library/app:stable"], Images.List().Select(r => r.Name));
+        Assert.DoesNotContain(Images.List(), r => r.IsDangling);
+    }
+
+    [Fact]
+    public void NamingADanglingImageAgainRemovesItsDanglingRecord()
+    {
+        Images.Put(Record("docker.io/library/app:1", D("old")) with { RepoDigests = [] });
+        Images.Put(Record("docker.io/library/app:1", D("new")) with { RepoDigests = [] });
+        var dangling = Images.Get(ImageRecord.DanglingName(D("old")))!;
+        Images.Put(dangling with { Name = "docker.io/library/app:old" });
+        Assert.Equal(["docker.io/library/app:1", "docker.io/library/app:old"], Images.List().Select(r => r.Name));
+    }
+
+    [Fact]
+    public void RepairRemovesADanglingRecordLeftByAKilledRetag()
+    {
+        // What a kill -9 between keeping the old image and moving its name leaves: the name still on
+        // the old image, and a dangling record of that same image.
+        Images.Put(Record("docker.io/library/app:1", D("old")) with { RepoDigests = [] });
+        Images.Put(Record(ImageRecord.DanglingName(D("old")), D("old")) with { RepoDigests = [] });
+        Images.Put(Record(ImageRecord.DanglingName(D("other")), D("other")) with { RepoDigests = [] });
+        Assert.Equal(3, Images.List().Count);
+        Assert.Equal(1, Images.Repair());
+        Assert.Equal([ImageRecord.DanglingName(D("other")), "docker.io/library/app:1"], Images.List().Select(r => r.Name));
     }
 
     [Fact]

@@ -8,6 +8,12 @@ namespace Hivelet.Images.Registry.Credentials;
 internal sealed class AuthFile
 {
     [JsonPropertyName("auths")] public Dictionary<string, AuthEntry>? Auths { get; set; }
+
+    /// <summary>Docker's config.json only: the credential helper for every registry.</summary>
+    [JsonPropertyName("credsStore")] public string? CredsStore { get; set; }
+
+    /// <summary>Docker's config.json only: a credential helper per registry, ahead of credsStore.</summary>
+    [JsonPropertyName("credHelpers")] public Dictionary<string, string>? CredHelpers { get; set; }
 }
 
 internal sealed class AuthEntry

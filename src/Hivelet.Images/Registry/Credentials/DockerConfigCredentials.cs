@@ -5,9 +5,9 @@ namespace Hivelet.Images.Registry.Credentials;
 
 /// <summary>
 /// Reads "auths" from Docker's config.json ($DOCKER_CONFIG/config.json, else ~/.docker/config.json)
-/// so a board already logged in with docker needs no second login. Read-only: hivelet never edits
-/// Docker's file. Credential helpers (credsStore/credHelpers) would mean running a program and are
-/// not consulted.
+/// so a board already logged in with docker needs no second login. hivelet never edits Docker's
+/// file. A credential helper named there (credHelpers for the registry, else credsStore) is asked
+/// first, as Docker does, and keeps what `hivelet login` stores for that registry.
 /// </summary>
 public sealed class DockerConfigCredentials
 {
@@ -26,8 +26,21 @@ public sealed class DockerConfigCredentials
         return System.IO.Path.Combine(dir, "config.json");
     }
 
+    /// <summary>The helper Docker would use for <paramref name="registry"/>, or null.</summary>
+    public CredentialHelper? HelperFor(string registry)
+    {
+        var file = AuthFileIo.Read(Path);
+        if (file is null)
+            return null;
+        if (file.CredHelpers is { } helpers && CredentialKeys.Find(helpers, registry, out _) is { Length: > 0 } name)
+            return new CredentialHelper(name, Path);
+        return string.IsNullOrEmpty(file.CredsStore) ? null : new CredentialHelper(file.CredsStore, Path);
+    }
+
     public RegistryCredential? Get(string registry)
     {
+        if (HelperFor(registry)?.Get(CredentialKeys.For(registry)) is { } fromHelper)
+            return fromHelper;
         var file = AuthFileIo.Read(Path);
         if (file?.Auths is null)
             return null;
