@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by bench/run.sh and bench/memory.sh: a Docker engine to compare with.
+# Sourced by bench/run.sh, bench/memory.sh and bench/pull.sh: a Docker engine to compare with.
 #
 #   docker_engine_start DIR   sets DOCKER_CMD (the client command line) and, when it had to start one,
 #                             DOCKERD_PID; returns 1 (with a log line) when no engine can be had

@@ -4,14 +4,16 @@
 #   sudo bench/pull.sh                 5 interleaved runs of every contender
 #   RUNS=9 sudo bench/pull.sh          more runs
 #   DRIVERS="overlayfs" bench/pull.sh  hivelet storage drivers to measure (default: overlayfs copy)
+#   DOCKER=0 bench/pull.sh             leave Docker out even when dockerd is installed
 #
 # Image: artifacts/fixtures/big.oci (./build.sh fixtures big; built here when missing), pushed with
 # skopeo to a docker-registry of our own on 127.0.0.1 (free port, temporary storage).
 # Contenders, each from a fresh, empty destination every run:
 #   hivelet   hivelet --root FRESH pull -q IMAGE                       (per storage driver)
 #   skopeo    skopeo copy docker://IMAGE oci:DIR:bench + umoci unpack --image DIR:bench BUNDLE
-#   docker    docker pull IMAGE, then docker rmi                       (only when `docker info` works;
-#             its CPU and RSS figures are the client's, dockerd does the work)
+#   docker    docker pull IMAGE, then docker rmi                       (a running engine, or a throwaway
+#             dockerd of bench/docker-engine.sh; its CPU and RSS figures are the client's, dockerd
+#             does the work)
 #   floor     per layer in parallel: curl -s BLOB | gzip -dc | tar -x -C DIR/i
 # Runs are warm-cache for everyone (the registry's blobs stay in the page cache; nothing is dropped).
 # Wall time comes from date +%s%N; peak RSS from /usr/bin/time -f %M, which reports the largest
@@ -33,6 +35,9 @@ TAG=latest
 
 WORK=
 REGISTRY_PID=
+DOCKER=${DOCKER:-1}
+# shellcheck source=bench/docker-engine.sh
+. "$REPO/bench/docker-engine.sh"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -57,6 +62,7 @@ cleanup() {
         kill "$REGISTRY_PID" 2>/dev/null || true
         wait "$REGISTRY_PID" 2>/dev/null || true
     fi
+    docker_engine_stop
     remove_tree "$WORK"
     exit "$rc"
 }
@@ -150,10 +156,6 @@ push_image() {
     log "$IMAGE: $IMAGE_INFO"
 }
 
-docker_available() {
-    command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1
-}
-
 # --- contenders -------------------------------------------------------------------------------
 # Each prepare_X prints nothing and sets up a fresh destination $DEST; each command_X runs in
 # bash -c under /usr/bin/time; each verify_X (run 1 only) reports how many files were unpacked.
@@ -190,7 +192,7 @@ run_contender() {
                 umoci unpack --image "$2/layout:bench" "$2/bundle" >/dev/null' _ "$IMAGE" "$dest")
             ;;
         docker)
-            cmd=(docker pull -q "$IMAGE")
+            cmd=("${DOCKER_CMD[@]}" pull -q "$IMAGE")
             ;;
         floor)
             cmd=(bash -c "$FLOOR_SCRIPT" _ "http://$REGISTRY/v2/$REPO_NAME/blobs" "$dest" "${LAYERS[@]}")
@@ -225,7 +227,7 @@ count_files() {
 
 reset_contender() {
     local name=$1 dest=$2
-    [[ $name == docker ]] && docker rmi -f "$IMAGE" >/dev/null 2>&1
+    [[ $name == docker ]] && "${DOCKER_CMD[@]}" rmi -f "$IMAGE" >/dev/null 2>&1
     remove_tree "$dest"
 }
 
@@ -302,10 +304,10 @@ main() {
         contenders+=("hivelet-$d")
     done
     contenders+=(skopeo+umoci)
-    if docker_available; then
+    if ((DOCKER)) && docker_engine_start "$WORK/docker"; then
         contenders+=(docker)
     else
-        log "docker: not available (docker info failed); docker pull is left out"
+        log "docker: not available; docker pull is left out"
     fi
     contenders+=(floor)
 

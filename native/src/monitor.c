@@ -32,6 +32,9 @@
 #define BACKOFF_MAX (60000 * MS)
 #define BACKOFF_RESET (10000 * MS)
 #define STOP_POLL (100 * MS)
+/* How long an attached `run --rm` CLI may take to remove the container before
+ * the monitor does it: longer than the CLI's 60 s wait for the lock. */
+#define REMOVE_WAIT_MS 120000
 
 static struct hl_plan plan;
 static const char *bundle;
@@ -99,6 +102,30 @@ static void set_error(const char *msg) {
       *p = ' ';
 }
 
+/* Replaces PATH with temp + rename but no fsync: for states a power loss ends
+ * anyway (see write_status). */
+static int write_replace(const char *path, const char *content, size_t len) {
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    return -ENAMETOOLONG;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return -errno;
+  int rc = hl_write_all(fd, content, len);
+  if (close(fd) < 0 && rc == 0)
+    rc = -errno;
+  if (rc == 0 && rename(tmp, path) < 0)
+    rc = -errno;
+  if (rc != 0)
+    unlink(tmp);
+  return rc;
+}
+
+/* Only `exited` is made durable (fsync of the file and the directory): it
+ * carries the exit code. `starting`, `running` and `restarting` describe a
+ * monitor that a power loss kills too; after one, whichever status reached the
+ * disk reads as not running once the dead monitor is reconciled, so their
+ * fsyncs (on the start path of every container) buy nothing. */
 static void write_status(void) {
   char buf[2048];
   int n = snprintf(buf, sizeof buf,
@@ -109,7 +136,9 @@ static void write_status(void) {
                    st.state, (int)st.monitor_pid, st.monitor_start, (int)st.pid,
                    st.pid_start, st.started_at, st.finished_at, st.exit_code,
                    st.oom_killed, st.restart_count, st.error);
-  int rc = hl_write_atomic(status_path, buf, (size_t)n);
+  int rc = !strcmp(st.state, "exited")
+               ? hl_write_atomic(status_path, buf, (size_t)n)
+               : write_replace(status_path, buf, (size_t)n);
   if (rc < 0)
     mon_logf("write %s: %s", status_path, strerror(-rc));
 }
@@ -304,6 +333,12 @@ static int should_restart(void) {
   return 0;
 }
 
+static int record_exists(void) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/container.json", bundle);
+  return access(path, F_OK) == 0;
+}
+
 /* The container will not run again: record it, tell the CLI, remove it for
  * --rm. Does not return. */
 static void __attribute__((noreturn)) finish(void) {
@@ -316,6 +351,18 @@ static void __attribute__((noreturn)) finish(void) {
   int n = snprintf(frame, sizeof frame, "%d %d", st.exit_code, st.oom_killed);
   mon_ctl_send(MON_FRAME_EXIT, frame, (size_t)n);
   mon_ctl_drain(5000);
+  if (plan.autoremove && mon_ctl_connected() && plan.attach &&
+      (mon_ctl_wait_removed(REMOVE_WAIT_MS) || !record_exists())) {
+    /* The attached CLI removed the container in its own process (it has the
+     * store open already: no second hivelet start). Without REMOVED (the CLI
+     * was killed, even halfway through its removal) the rm -f below does it:
+     * both take the container's lock, and rm -f redoes every step. A record
+     * already gone means the CLI was killed after deleting it: what is left
+     * is a bundle without a record, which the next command's repair removes.
+     */
+    mon_ctl_close(0);
+    _exit(0);
+  }
   if (plan.autoremove && plan.exe && plan.root && plan.id) {
     char *const argv[] = {
         (char *)plan.exe, "--root", (char *)plan.root, "rm", "-f",

@@ -27,6 +27,7 @@ enum {
   MON_FRAME_ERROR = 5,
   MON_FRAME_STDIN_EOF = 6,
   MON_FRAME_RESIZE = 7,
+  MON_FRAME_REMOVED = 8,
 };
 
 /* monitor.c */
@@ -70,6 +71,10 @@ int mon_ctl_pollfds(struct pollfd *fds);
 void mon_ctl_handle(const struct pollfd *fds, int n);
 /* Flushes queued frames, waiting at most TIMEOUT_MS in total. */
 void mon_ctl_drain(int timeout_ms);
+/* After EXIT of an --rm container: waits until the attached CLI says REMOVED
+ * (it removed the container itself; returns 1) or goes away or TIMEOUT_MS
+ * passes (returns 0: the monitor removes it). Other frames are discarded. */
+int mon_ctl_wait_removed(int timeout_ms);
 /* Closes the socket; with KEEP_FD the fd number stays open (inherited by the
  * autoremove exec, so the CLI sees EOF when the removal finished). */
 void mon_ctl_close(int keep_fd);

@@ -33,6 +33,7 @@ static unsigned char resize[4];
 static size_t resize_have;
 
 static int stdin_fd = -1, stdin_tty, stdin_blocked;
+static int removed; /* REMOVED frame received */
 
 static void close_stdin(void) {
   if (stdin_fd >= 0 && !stdin_tty)
@@ -180,6 +181,8 @@ static void parse_input(void) {
     if (frame_left == 0) {
       if (frame_type == MON_FRAME_STDIN_EOF && !stdin_tty)
         close_stdin();
+      else if (frame_type == MON_FRAME_REMOVED)
+        removed = 1;
       else if (frame_type == MON_FRAME_RESIZE && resize_have == 4)
         mon_on_resize((unsigned)resize[0] << 8 | resize[1],
                       (unsigned)resize[2] << 8 | resize[3]);
@@ -248,6 +251,31 @@ void mon_ctl_drain(int timeout_ms) {
     if (poll(&p, 1, (int)left) > 0)
       flush_out();
   }
+}
+
+int mon_ctl_wait_removed(int timeout_ms) {
+  int64_t deadline = mon_now_ns() + (int64_t)timeout_ms * 1000000;
+  /* The container is gone: STDIN frames still in flight are dropped. */
+  close_stdin();
+  while (ctl_fd >= 0 && !removed) {
+    int64_t left = (deadline - mon_now_ns()) / 1000000;
+    if (left <= 0) {
+      mon_logf("start socket: no REMOVED from the CLI after %d ms", timeout_ms);
+      return 0;
+    }
+    struct pollfd p[2];
+    int n = mon_ctl_pollfds(p); /* may parse a REMOVED already read */
+    if (removed || ctl_fd < 0)
+      break;
+    int rc = poll(p, (nfds_t)n, (int)left);
+    if (rc < 0 && errno != EINTR) {
+      mon_logf("poll on the start socket: %s", strerror(errno));
+      return 0;
+    }
+    if (rc > 0)
+      mon_ctl_handle(p, n);
+  }
+  return removed;
 }
 
 void mon_ctl_close(int keep_fd) {

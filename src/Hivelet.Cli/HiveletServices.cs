@@ -17,7 +17,7 @@ namespace Hivelet.Cli;
 /// <summary>
 /// The composition root for one CLI invocation: builds the stores and clients from the global options,
 /// lazily, so `hivelet version` touches nothing on disk. Repairs what a killed process left behind the
-/// first time the store is opened.
+/// first time a store is opened, when <see cref="RepairGate"/> says there can be something to repair.
 /// </summary>
 public sealed class HiveletServices : IDisposable
 {
@@ -30,6 +30,8 @@ public sealed class HiveletServices : IDisposable
     private readonly Lazy<ICgroupManager> _cgroups;
     private readonly Lazy<ContainerStore> _containers;
     private readonly Lazy<VolumeStore> _volumes;
+    private readonly Lazy<bool> _repaired;
+    private RepairGate? _gate;
 
     public HiveletServices(GlobalOptions globals, ParseResult parse)
     {
@@ -41,44 +43,21 @@ public sealed class HiveletServices : IDisposable
         {
             var root = new StoreRoot(rootPath);
             root.EnsureCreated();
+            _gate = new RepairGate(root.Root);
             return root;
         });
-        _content = new(() =>
+        // A second pull of the same image waits for the first one's blobs instead of failing.
+        _content = new(() => new LocalContentStore(Root, LoggerFactory.CreateLogger<LocalContentStore>())
         {
-            // A second pull of the same image waits for the first one's blobs instead of failing.
-            var content = new LocalContentStore(Root, LoggerFactory.CreateLogger<LocalContentStore>())
-            {
-                IngestLockWait = TimeSpan.FromMinutes(10),
-            };
-            content.Repair();
-            return content;
+            IngestLockWait = TimeSpan.FromMinutes(10),
         });
-        _images = new(() =>
-        {
-            var images = new ImageStore(Root, LoggerFactory.CreateLogger<ImageStore>());
-            images.Repair();
-            return images;
-        });
-        _snapshots = new(() =>
-        {
-            var snapshots = SnapshotterFactory.Create(Root.SnapshotsDir, Config.StorageDriver,
-                LoggerFactory.CreateLogger<ISnapshotter>());
-            snapshots.Repair();
-            return snapshots;
-        });
+        _images = new(() => new ImageStore(Root, LoggerFactory.CreateLogger<ImageStore>()));
+        _snapshots = new(() => SnapshotterFactory.Create(Root.SnapshotsDir, Config.StorageDriver,
+            LoggerFactory.CreateLogger<ISnapshotter>()));
         _cgroups = new(() => CgroupManager.ForHost(LoggerFactory.CreateLogger<CgroupManager>()));
         _volumes = new(() => new VolumeStore(Root.Root));
-        _containers = new(() =>
-        {
-            var containers = new ContainerStore(Root, LoggerFactory.CreateLogger<ContainerStore>());
-            // A create or rm killed halfway: its snapshot and cgroups go with its bundle.
-            containers.Repair(id =>
-            {
-                Cgroups.Open(id)?.Remove();
-                Snapshots.RemoveContainer(id);
-            });
-            return containers;
-        });
+        _containers = new(() => new ContainerStore(Root, LoggerFactory.CreateLogger<ContainerStore>()));
+        _repaired = new(RepairIfNeeded);
         _registries = new(() => new RegistryClientFactory(
             CredentialChain.ForRoot(Root.Root),
             new RegistryClientOptions
@@ -91,7 +70,7 @@ public sealed class HiveletServices : IDisposable
 
     public ILoggerFactory LoggerFactory { get; }
     public ICgroupManager Cgroups => _cgroups.Value;
-    public ContainerStore Containers => _containers.Value;
+    public ContainerStore Containers => Repaired(_containers);
     public VolumeStore Volumes => _volumes.Value;
     public LiveState Live => new(Containers, Cgroups, LoggerFactory.CreateLogger<LiveState>());
 
@@ -102,9 +81,9 @@ public sealed class HiveletServices : IDisposable
         LoggerFactory.CreateLogger<ContainerRuntime>());
     public HiveletConfig Config => _config.Value;
     public StoreRoot Root => _root.Value;
-    public LocalContentStore Content => _content.Value;
-    public ImageStore Images => _images.Value;
-    public ISnapshotter Snapshots => _snapshots.Value;
+    public LocalContentStore Content => Repaired(_content);
+    public ImageStore Images => Repaired(_images);
+    public ISnapshotter Snapshots => Repaired(_snapshots);
     public RegistryClientFactory Registries => _registries.Value;
     public StoreLock StoreLock => new(Root);
 
@@ -120,12 +99,42 @@ public sealed class HiveletServices : IDisposable
     public GarbageCollector CreateCollector() =>
         new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>());
 
+    private T Repaired<T>(Lazy<T> store)
+    {
+        _ = _repaired.Value;
+        return store.Value;
+    }
+
+    /// <summary>
+    /// What killed commands left (temps, half-created containers and snapshots, stray mounts), in every
+    /// store at once, but only when <see cref="RepairGate"/> says a command died or the machine rebooted
+    /// since the last repair: a healthy store is not scanned on every command.
+    /// </summary>
+    private bool RepairIfNeeded()
+    {
+        _ = Root;
+        if (_gate is not { Needed: true } gate)
+            return false;
+        _content.Value.Repair();
+        _images.Value.Repair();
+        _snapshots.Value.Repair();
+        // A create or rm killed halfway: its snapshot and cgroups go with its bundle.
+        _containers.Value.Repair(id =>
+        {
+            Cgroups.Open(id)?.Remove();
+            _snapshots.Value.RemoveContainer(id);
+        });
+        gate.Repaired();
+        return true;
+    }
+
     public void Dispose()
     {
         if (_registries.IsValueCreated)
             _registries.Value.Dispose();
         if (_snapshots.IsValueCreated && _snapshots.Value is IDisposable d)
             d.Dispose();
+        _gate?.Dispose();
         LoggerFactory.Dispose();
     }
 }

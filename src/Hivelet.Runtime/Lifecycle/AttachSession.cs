@@ -26,9 +26,6 @@ public sealed class AttachSession(StartedContainer started, ILogger? logger = nu
 
     public bool Tty { get; init; }
 
-    /// <summary>After EXIT, how long to wait for the monitor to close the socket (it runs `rm` first with --rm).</summary>
-    public TimeSpan DrainAfterExit { get; init; } = TimeSpan.FromSeconds(30);
-
     public async Task<(int Code, bool OomKilled)?> RunAsync(CancellationToken ct)
     {
         using var stream = new NetworkStream(started.Socket, ownsSocket: false);
@@ -58,26 +55,13 @@ public sealed class AttachSession(StartedContainer started, ILogger? logger = nu
             if (Stdin is not null)
                 _ = Task.Run(() => PumpStdinAsync(Stdin, ct), ct);
 
-            (int, bool)? exit = null;
-            using var drain = new CancellationTokenSource();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, drain.Token);
+            // EXIT comes after every output frame (the monitor drains the container's pipes first), so
+            // the session ends there; with --rm the monitor then waits for REMOVED or the socket's EOF.
             while (true)
             {
-                Frame? frame;
-                try
-                {
-                    frame = await StartFrames.ReadAsync(stream, linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (exit is not null && !ct.IsCancellationRequested)
-                {
-                    break;
-                }
-                catch (IOException) when (exit is not null)
-                {
-                    break;
-                }
+                var frame = await StartFrames.ReadAsync(stream, ct).ConfigureAwait(false);
                 if (frame is null)
-                    break;
+                    return null;
                 switch (frame.Value.Type)
                 {
                     case FrameType.Stdout:
@@ -89,12 +73,9 @@ public sealed class AttachSession(StartedContainer started, ILogger? logger = nu
                         await Stderr.FlushAsync(ct).ConfigureAwait(false);
                         break;
                     case FrameType.Exit:
-                        exit = frame.Value.ExitStatus;
-                        drain.CancelAfter(DrainAfterExit);
-                        break;
+                        return frame.Value.ExitStatus;
                 }
             }
-            return exit;
         }
         finally
         {

@@ -203,7 +203,36 @@ public sealed class ContainerRuntime(
     /// Docker's rm: refuses a running container unless <paramref name="force"/> (then kills it), then
     /// removes its cgroups, snapshot, run dir and bundle (and anonymous volumes with <paramref name="removeVolumes"/>).
     /// </summary>
-    public async Task RemoveAsync(ContainerRecord record, bool force, bool removeVolumes, CancellationToken ct)
+    public Task RemoveAsync(ContainerRecord record, bool force, bool removeVolumes, CancellationToken ct) =>
+        RemoveAsync(record, force, removeVolumes, waitingMonitorPid: 0, ct);
+
+    /// <summary>
+    /// An attached `run --rm` after the EXIT frame: removes the container in this process, which has the
+    /// store open already, then sends REMOVED so the monitor exits without starting `hivelet rm -f`. The
+    /// monitor waits for that frame, so it is not waited for here. Killed at any point before REMOVED,
+    /// this CLI leaves the removal to the monitor (its socket reads EOF); both take the container's lock.
+    /// </summary>
+    public async Task RemoveAfterExitAsync(StartedContainer started, CancellationToken ct)
+    {
+        try
+        {
+            await RemoveAsync(started.Record, force: true, removeVolumes: true, started.MonitorPid, ct).ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+            // Another command's `rm -f` won the race: removed all the same.
+        }
+        try
+        {
+            started.Socket.Send(StartFrames.Encode(FrameType.Removed, []));
+        }
+        catch (SocketException)
+        {
+            // The monitor is gone (killed, or it gave up waiting): nothing is left for it to do.
+        }
+    }
+
+    private async Task RemoveAsync(ContainerRecord record, bool force, bool removeVolumes, int waitingMonitorPid, CancellationToken ct)
     {
         using var held = store.Lock(record.Id, LockWait);
         var status = live.ReadStatus(record.Id);
@@ -217,11 +246,16 @@ public sealed class ContainerRuntime(
             RequestStop(record.Id);
             await KillAllAsync(record.Id, ct).ConfigureAwait(false);
         }
-        await EnsureMonitorGoneAsync(record.Id, ct).ConfigureAwait(false);
+        if (status is null || status.MonitorPid != waitingMonitorPid)
+            await EnsureMonitorGoneAsync(record.Id, ct).ConfigureAwait(false);
         var cgroup = cgroups.Open(record.Id);
         if (cgroup is not null)
         {
-            cgroup.KillAll();
+            // An empty group gains no process by a fork, only by a start (which needs this lock) or an
+            // exec (which needs a running container; this one has exited): KillAll's freeze and thaw
+            // (tens of ms on v1) are skipped when nothing is left.
+            if (cgroup.ReadPids().Count > 0)
+                cgroup.KillAll();
             cgroup.Remove();
         }
         snapshots.RemoveContainer(record.Id);

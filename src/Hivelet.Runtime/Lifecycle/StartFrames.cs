@@ -15,6 +15,7 @@ public enum FrameType : byte
     Error = 5,
     StdinEof = 6,
     Resize = 7,
+    Removed = 8,
 }
 
 public readonly record struct Frame(FrameType Type, byte[] Payload)

@@ -31,7 +31,7 @@ public readonly record struct PlanMount(string Type, string Source, string Desti
 
 /// <summary>
 /// Writes a container's bundle for one start (native/CONTRACT.md): plan, config.json, hostname, hosts,
-/// resolv.conf, seccomp.bpf and exec.plan (health probes), each temp + fsync + rename, and the
+/// resolv.conf, seccomp.bpf and exec.plan (health probes), each temp + rename (no fsync: see Replace), and the
 /// rootfs/ mount point. The plan follows Docker's defaults (runtime.md C1-C14).
 /// </summary>
 public sealed class BundleWriter
@@ -55,24 +55,46 @@ public sealed class BundleWriter
         var dir = request.BundleDir;
         Directory.CreateDirectory(dir);
         Directory.CreateDirectory(Path.Combine(dir, "rootfs"));
-        AtomicFile.WriteAllText(Path.Combine(dir, "hostname"), content.Hostname);
-        AtomicFile.WriteAllText(Path.Combine(dir, "hosts"), content.Hosts);
-        AtomicFile.WriteAllText(Path.Combine(dir, "resolv.conf"), content.ResolvConf);
+        Replace(Path.Combine(dir, "hostname"), System.Text.Encoding.UTF8.GetBytes(content.Hostname));
+        Replace(Path.Combine(dir, "hosts"), System.Text.Encoding.UTF8.GetBytes(content.Hosts));
+        Replace(Path.Combine(dir, "resolv.conf"), System.Text.Encoding.UTF8.GetBytes(content.ResolvConf));
         var seccompPath = Path.Combine(dir, SeccompFile);
         if (content.Seccomp != null)
-            AtomicFile.WriteAllBytes(seccompPath, content.Seccomp);
+            Replace(seccompPath, content.Seccomp);
         else
             File.Delete(seccompPath);
         var healthPath = Path.Combine(dir, HealthPlanFile);
         if (content.HealthPlan != null)
-            AtomicFile.WriteAllBytes(healthPath, content.HealthPlan.ToBytes());
+            Replace(healthPath, content.HealthPlan.ToBytes());
         else
             File.Delete(healthPath);
-        AtomicFile.WriteAllBytes(Path.Combine(dir, ConfigFile),
-            JsonSerializer.SerializeToUtf8Bytes(content.Config, SpecJsonContext.Default.OciSpec));
+        Replace(Path.Combine(dir, ConfigFile), JsonSerializer.SerializeToUtf8Bytes(content.Config, SpecJsonContext.Default.OciSpec));
         // The plan last: it names the files above, and its presence means the bundle is complete.
-        AtomicFile.WriteAllBytes(Path.Combine(dir, PlanFile), content.Plan.ToBytes());
+        Replace(Path.Combine(dir, PlanFile), content.Plan.ToBytes());
         SpecLog.BundleWritten(_logger, request.Record.Id, dir);
+    }
+
+    /// <summary>
+    /// Temp + rename without fsync. Every file here is regenerated from container.json (which is
+    /// durable) at each start and read only by that start's monitor, its container and its exec
+    /// and health plans: a power loss that could leave one empty or old also ends all of those, and the
+    /// next start writes them again. The rename still keeps a concurrent reader from seeing half a file;
+    /// a temp left by a kill -9 is removed by the store's repair (AtomicFile's temp naming).
+    /// </summary>
+    private static void Replace(string path, ReadOnlySpan<byte> content)
+    {
+        var tmp = AtomicFile.TempPathFor(path);
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                fs.Write(content);
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(tmp);
+            throw;
+        }
     }
 
     /// <summary>What <see cref="Write"/> puts in the bundle, computed without writing anything.</summary>

@@ -52,6 +52,9 @@ public sealed class BackgroundRun : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The hivelet process itself (for signals to it alone; its children keep running).</summary>
+    public int Pid => _process.Id;
+
     /// <summary>Waits (bounded) until <paramref name="condition"/> holds; fails if the process ends first.</summary>
     public async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan timeout)
     {

@@ -10,7 +10,7 @@ namespace Hivelet.EndToEnd.Tests.Monitor;
 /// <summary>One frame on the start socket (CONTRACT.md).</summary>
 public sealed record Frame(byte Type, byte[] Payload)
 {
-    public const byte Stdin = 0, Stdout = 1, Stderr = 2, Started = 3, Exit = 4, Error = 5, StdinEof = 6, Resize = 7;
+    public const byte Stdin = 0, Stdout = 1, Stderr = 2, Started = 3, Exit = 4, Error = 5, StdinEof = 6, Resize = 7, Removed = 8;
 
     public string Text => Encoding.UTF8.GetString(Payload);
 

@@ -478,23 +478,64 @@ public sealed class MonitorTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Autoremove_execs_exe_rm_f_after_the_final_exit()
+    public void Autoremove_with_an_attached_CLI_that_sends_REMOVED_exits_without_rm()
     {
         if (NotRoot())
             return;
         using var bundle = new MonitorBundle().Shell("exit 5");
         var argv = bundle.Scratch("argv");
         bundle.Plan.Set("exe", FakeExe(bundle, bundle.Scratch("mode"), argv)).Set("autoremove", 1).Set("attach", 1);
+        File.WriteAllText(Path.Combine(bundle.Bundle, "container.json"), "{}");
         using var monitor = MonitorProcess.Start(bundle);
         StartedPid(monitor, bundle);
 
         var frames = monitor.ReadUntil(Frame.Exit, Wait);
         Assert.Equal("5 0", frames[^1].Text);
-        // The socket stays open through the exec: EOF means the removal finished.
+        // The CLI removes the container itself, then says so.
+        monitor.Send(Frame.Removed, []);
         Assert.Null(monitor.ReadFrame(Wait));
+        Assert.True(monitor.WaitExit(Wait));
+        Assert.Equal(0, monitor.WaitStatus);
+        Assert.False(File.Exists(argv), "no `rm -f` after REMOVED: " + (File.Exists(argv) ? File.ReadAllText(argv) : ""));
+        Assert.Equal("exited", bundle.Status()["state"]);
+        Assert.Equal("5", bundle.Status()["exit_code"]);
+    }
+
+    [Fact]
+    public void Autoremove_execs_exe_rm_f_when_the_attached_CLI_goes_away_after_EXIT()
+    {
+        if (NotRoot())
+            return;
+        using var bundle = new MonitorBundle().Shell("exit 5");
+        var argv = bundle.Scratch("argv");
+        bundle.Plan.Set("exe", FakeExe(bundle, bundle.Scratch("mode"), argv)).Set("autoremove", 1).Set("attach", 1);
+        File.WriteAllText(Path.Combine(bundle.Bundle, "container.json"), "{}");
+        using var monitor = MonitorProcess.Start(bundle);
+        StartedPid(monitor, bundle);
+
+        var frames = monitor.ReadUntil(Frame.Exit, Wait);
+        Assert.Equal("5 0", frames[^1].Text);
+        // A CLI killed before it could remove the container: the monitor's fallback does it.
+        monitor.CloseSocket();
         Assert.True(monitor.WaitExit(Wait));
         Assert.Equal($"--root {bundle.Root} rm -f {bundle.Id}\n", File.ReadAllText(argv));
         Assert.Equal("exited", bundle.Status()["state"]);
+    }
+
+    [Fact]
+    public void Autoremove_without_a_CLI_execs_exe_rm_f_after_the_final_exit()
+    {
+        if (NotRoot())
+            return;
+        using var bundle = new MonitorBundle().Shell("sleep 0.5; exit 5");
+        var argv = bundle.Scratch("argv");
+        bundle.Plan.Set("exe", FakeExe(bundle, bundle.Scratch("mode"), argv)).Set("autoremove", 1);
+        using var monitor = MonitorProcess.Start(bundle);
+        StartedPid(monitor, bundle);
+        monitor.CloseSocket(); // run -d --rm: the CLI leaves after STARTED
+
+        Assert.True(monitor.WaitExit(Wait));
+        Assert.Equal($"--root {bundle.Root} rm -f {bundle.Id}\n", File.ReadAllText(argv));
         Assert.Equal("5", bundle.Status()["exit_code"]);
     }
 

@@ -113,13 +113,19 @@ public static class StartCommand
             };
             var exit = await session.RunAsync(ct).ConfigureAwait(false);
             int code = exit?.Code ?? (runtime.Live.ReadStatus(record.Id)?.ExitCode ?? ExitCodes.HiveletError);
-            if (record.HostConfig.AutoRemove)
+            if (!record.HostConfig.AutoRemove)
+                return code;
+            // After EXIT the monitor waits for this CLI to remove the container (no second hivelet start);
+            // without EXIT it is gone or removing the container itself.
+            if (exit is not null)
+                await runtime.RemoveAfterExitAsync(started, CancellationToken.None).ConfigureAwait(false);
+            else
                 await RemoveQuietlyAsync(runtime, record).ConfigureAwait(false);
             return code;
         }
     }
 
-    /// <summary>--rm: the monitor normally removes the container itself; this covers what it could not.</summary>
+    /// <summary>--rm when the monitor did not report the exit (or never started): whatever is left goes.</summary>
     private static async Task RemoveQuietlyAsync(ContainerRuntime runtime, ContainerRecord record)
     {
         if (runtime.Store.TryRead(record.Id) is null)
