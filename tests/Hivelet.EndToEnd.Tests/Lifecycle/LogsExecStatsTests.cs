@@ -64,8 +64,9 @@ public sealed class LogsExecStatsTests
         }
         using var c = new ContainerCli();
         c.LoadBusybox();
+        using var shared = new TempDirectory("hivelet-e2e-mount");
         var id = (await c.Cli.RunOkAsync("run", "-d", "--name", "worker", "-m", "32m", "-e", "IMAGE_ENV=kept",
-            "--label", "team=e2e", ContainerCli.Busybox, "sleep", "300")).Stdout.Trim();
+            "--label", "team=e2e", "-v", $"{shared.Path}:/shared:ro", ContainerCli.Busybox, "sleep", "300")).Stdout.Trim();
 
         var facts = await c.Cli.RunAsync("exec", "-e", "EXTRA=1", "-u", "1000", "-w", "/tmp", "worker", "sh", "-c",
             "echo \"uid=$(id -u)\"; echo \"cwd=$(pwd)\"; echo \"EXTRA=$EXTRA\"; echo \"IMAGE_ENV=$IMAGE_ENV\"; echo \"pid=$$\"");
@@ -119,7 +120,11 @@ public sealed class LogsExecStatsTests
         Assert.Equal(["sleep", "300"], config.GetProperty("Cmd").EnumerateArray().Select(e => e.GetString()!).ToArray());
         Assert.Equal("e2e", config.GetProperty("Labels").GetProperty("team").GetString());
         Assert.Equal(32L * 1024 * 1024, i.GetProperty("HostConfig").GetProperty("Memory").GetInt64());
-        Assert.Equal(JsonValueKind.Array, i.GetProperty("Mounts").ValueKind);
+        var mount = Assert.Single(i.GetProperty("Mounts").EnumerateArray());
+        Assert.Equal("bind", mount.GetProperty("Type").GetString());
+        Assert.Equal(shared.Path, mount.GetProperty("Source").GetString());
+        Assert.Equal("/shared", mount.GetProperty("Destination").GetString());
+        Assert.False(mount.GetProperty("RW").GetBoolean());
 
         await c.Cli.RunOkAsync("stop", "-t", "0", "worker");
         var exited = (await c.InspectAsync("worker")).GetProperty("State");
