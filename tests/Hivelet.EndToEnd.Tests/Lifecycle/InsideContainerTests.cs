@@ -142,6 +142,25 @@ public sealed class InsideContainerTests
     }
 
     [Fact]
+    public async Task A_command_that_is_not_executable_exits_126_and_a_missing_one_127()
+    {
+        if (!ContainerCli.Privileged)
+        {
+            Console.WriteLine("skipped: containers need root");
+            return;
+        }
+        using var c = new ContainerCli();
+        c.LoadBusybox();
+        var notExecutable = await c.Cli.RunAsync("run", "--rm", ContainerCli.Busybox, "/etc/passwd");
+        Assert.True(notExecutable.ExitCode == 126, notExecutable.ToString());
+        Assert.Contains("permission denied", notExecutable.Stderr, StringComparison.OrdinalIgnoreCase);
+        var missing = await c.Cli.RunAsync("run", "--rm", ContainerCli.Busybox, "no-such-command");
+        Assert.True(missing.ExitCode == 127, missing.ToString());
+        Assert.Contains("no-such-command", missing.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(c.ContainersDir));
+    }
+
+    [Fact]
     public async Task User_switch_by_name_with_group_and_numeric_and_privileged_caps()
     {
         if (!ContainerCli.Privileged)
