@@ -5,6 +5,8 @@
 #   sudo bench/run.sh              30 interleaved rounds of every contender
 #   ROUNDS=50 sudo bench/run.sh    more rounds
 #   DOCKER=0 bench/run.sh          leave Docker out even when dockerd is installed
+#   HIVELET_BASE_BIN=OLD bench/run.sh  also measure another hivelet binary (e.g. the previous commit's)
+#                                  as contender hivelet-base, in its own root, in the same rounds
 #
 # Image: hivelet/busybox (artifacts/fixtures/busybox-amd64-oci.tar, ./build.sh fixtures busybox;
 # built here when missing): static busybox and its applet links. Every contender runs the same
@@ -14,6 +16,7 @@
 #   hivelet-raw  hivelet __run PLAN: the native child path alone, no CLI, no monitor, no cgroup, no seccomp;
 #                the plan (written below) has hivelet's namespaces and Docker's default mounts, devices,
 #                masked paths and capabilities
+#   hivelet-base the same command with HIVELET_BASE_BIN (only when set), in a root of its own
 #   runc         runc run --bundle B ID on `runc spec`'s config with hivelet's namespaces (mnt, uts, ipc,
 #                pid, net with no interfaces but lo, cgroup), the same rootfs, cgroupfs driver
 #   docker       docker run --rm --network none hivelet-bench/busybox /bin/true, on a throwaway dockerd
@@ -30,6 +33,7 @@ HIVELET=${HIVELET_BIN:-$REPO/artifacts/linux-x64/hivelet}
 IMAGE_TAR=${BUSYBOX_OCI:-$REPO/artifacts/fixtures/busybox-amd64-oci.tar}
 BUSYBOX=${BUSYBOX_BIN:-$REPO/artifacts/peers/busybox-amd64/bin/busybox}
 DOCKER=${DOCKER:-1}
+HIVELET_BASE=${HIVELET_BASE_BIN:-}
 STEP_TIMEOUT=${STEP_TIMEOUT:-60} # seconds any one measured command may take
 IMAGE=hivelet/busybox:latest
 DOCKER_IMAGE=hivelet-bench/busybox:latest
@@ -62,6 +66,10 @@ cleanup() {
         local ids=()
         mapfile -t ids < <(timeout 30 "$HIVELET" --root "$WORK/root" ps -aq 2>/dev/null)
         ((${#ids[@]} == 0)) || timeout 60 "$HIVELET" --root "$WORK/root" rm -f "${ids[@]}" >/dev/null 2>&1 || true
+        if [[ -n $HIVELET_BASE && -d $WORK/root-base ]]; then
+            mapfile -t ids < <(timeout 30 "$HIVELET_BASE" --root "$WORK/root-base" ps -aq 2>/dev/null)
+            ((${#ids[@]} == 0)) || timeout 60 "$HIVELET_BASE" --root "$WORK/root-base" rm -f "${ids[@]}" >/dev/null 2>&1 || true
+        fi
         docker_engine_stop
         remove_tree "$WORK"
     fi
@@ -175,6 +183,7 @@ contender_cmd() {
     case $1 in
         hivelet) CMD=("$HIVELET" --root "$WORK/root" run --rm "$IMAGE" /bin/true) ;;
         hivelet-raw) CMD=("$HIVELET" __run "$WORK/plan") ;;
+        hivelet-base) CMD=("$HIVELET_BASE" --root "$WORK/root-base" run --rm "$IMAGE" /bin/true) ;;
         runc) CMD=(runc run --bundle "$WORK/runc-bundle" "hivelet-bench-$$-$ROUND_ID") ;;
         docker) CMD=("${DOCKER_CMD[@]}" run --rm --network none "$DOCKER_IMAGE" /bin/true) ;;
         floor) CMD=(unshare -fpmiun chroot "$WORK/rootfs" /bin/true) ;;
@@ -252,6 +261,12 @@ main() {
 
     local contenders=()
     setup_hivelet && contenders+=(hivelet)
+    if [[ -n $HIVELET_BASE ]]; then
+        [[ -x $HIVELET_BASE ]] || die "HIVELET_BASE_BIN $HIVELET_BASE is not an executable"
+        mkdir -p "$WORK/root-base"
+        timeout "$STEP_TIMEOUT" "$HIVELET_BASE" --root "$WORK/root-base" load -q -i "$IMAGE_TAR" >/dev/null
+        contenders+=(hivelet-base)
+    fi
     write_plan "$WORK/plan"
     contenders+=(hivelet-raw)
     setup_runc
