@@ -141,6 +141,12 @@ public sealed class HiveletServices : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Ends this command's <see cref="RepairGate"/> marker early, for a command that replaces its process
+    /// (exec) and so never reaches <see cref="Dispose"/>.
+    /// </summary>
+    public void EndCommand() => _gate?.Dispose();
+
     public void Dispose()
     {
         if (_registries.IsValueCreated)

@@ -58,6 +58,9 @@ public static class ExecCommand
             Console.Error.Flush();
             if (!options.Interactive && !options.Tty)
                 Sys.RedirectStdinToDevNull();
+            // This process is replaced and never disposes the services: end its "command running"
+            // marker now, or the next command would take it for a killed one and repair every store.
+            services.EndCommand();
             try
             {
                 Sys.Exec(exe, argv);
