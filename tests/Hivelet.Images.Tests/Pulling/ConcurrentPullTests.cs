@@ -177,16 +177,23 @@ public sealed class ConcurrentPullTests(ITestOutputHelper output) : IDisposable
                 uppersIn.Signal();
             }
         });
-        // The base layer's blob is held back until both upper layers are downloaded.
+        // The base layer's blob is held back until both upper layers are downloaded and applied: two
+        // uncommitted unpack directories wait in tmp/ for their parent.
+        var tmp = Path.Combine(_store.Scratch("snapshots"), "tmp");
+        bool appliedBeforeBase = false;
         using var server = new TestHttpServer(r => image.Serve(r, (i, req) =>
         {
             if (i == 0)
+            {
                 Assert.True(uppersIn.Wait(Bounded), "the upper layers never finished downloading");
+                appliedBeforeBase = SpinWait.SpinUntil(() => Directory.EnumerateFileSystemEntries(tmp).Count() >= 2, Bounded);
+            }
             return null;
         }));
 
         await PullAsync(puller, server, observer);
 
+        Assert.True(appliedBeforeBase, "the upper layers were not unpacked before the base layer arrived");
         Assert.Equal([false, false], early);
         var completions = observer.Events.Where(e => e.Phase == LayerPhase.PullComplete).Select(e => e.Layer).ToList();
         Assert.Equal(image.Blobs.Select(b => Digest.ComputeSha256(b)), completions);
