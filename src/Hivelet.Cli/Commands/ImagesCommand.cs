@@ -13,7 +13,8 @@ public static class ImagesCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Only show image IDs" };
         var digests = new Option<bool>("--digests") { Description = "Show digests" };
         var noTrunc = new Option<bool>("--no-trunc") { Description = "Don't truncate output" };
-        var cmd = new Command(name, "List images") { filter, quiet, digests, noTrunc };
+        var format = new Option<string?>("--format") { Description = "Format output: table, json, or a Go template ('table {{.Repository}}\\t{{.ID}}')" };
+        var cmd = new Command(name, "List images") { filter, quiet, digests, noTrunc, format };
         cmd.SetServicesAction(globals, (parse, services, _) =>
         {
             var now = DateTimeOffset.UtcNow;
@@ -22,6 +23,7 @@ public static class ImagesCommand
             var wanted = parse.GetValue(filter);
             ImageReference? wantedRef = wanted is null ? null : ImageReference.Parse(wanted);
             bool full = parse.GetValue(noTrunc);
+            var output = ImageFormat.Create(parse.GetValue(format));
             foreach (var record in services.Images.List().OrderByDescending(r => r.Created))
             {
                 var (repo, tag) = StoredImage.Split(record);
@@ -36,13 +38,21 @@ public static class ImagesCommand
                 }
                 var image = StoredImage.Load(record, services.Content);
                 var digest = record.RepoDigests.Count > 0 ? record.RepoDigests[0][(record.RepoDigests[0].IndexOf('@') + 1)..] : "<none>";
+                if (output is not null)
+                {
+                    output.Add(new ImageFormat.Entry(id, repo, tag, digest, Units.Ago(image.Config.Created, now),
+                        image.Config.Created, Units.HumanSize(image.ContentSize)));
+                    continue;
+                }
                 var row = new List<string> { repo, tag };
                 if (parse.GetValue(digests))
                     row.Add(digest);
                 row.AddRange([id, Units.Ago(image.Config.Created, now), Units.HumanSize(image.ContentSize)]);
                 rows.Add([.. row]);
             }
-            if (!parse.GetValue(quiet))
+            if (output is not null)
+                output.WriteTo(Console.Out);
+            else if (!parse.GetValue(quiet))
             {
                 string[] header = parse.GetValue(digests)
                     ? ["REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"]
