@@ -296,6 +296,17 @@ public sealed class NativeRunTests
         var missing = await box.ExecAsync(new PlanFile().Add("ns", "pid").Command("true"), 999_999_999);
         Assert.Equal(125, missing.ExitCode);
         Assert.Contains("/proc/999999999/ns/pid", missing.Stderr);
+
+        // pid_start: the status file's start time of pid 1; another start time means the pid was reused.
+        var stat = await File.ReadAllTextAsync($"/proc/{pid}/stat");
+        var start = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+        var same = await box.ExecAsync(new PlanFile().Add("id", new string('c', 64)).Add("pid_start", start)
+            .Add("ns", "pid").Add("ns", "mnt").Add("env", "PATH=/bin").Command("true"), pid);
+        Assert.True(same.ExitCode == 0, same.ToString());
+        var reused = await box.ExecAsync(new PlanFile().Add("id", new string('c', 64)).Add("pid_start", start + "1")
+            .Add("ns", "pid").Add("ns", "mnt").Add("env", "PATH=/bin").Command("true"), pid);
+        Assert.Equal(125, reused.ExitCode);
+        Assert.Contains($"hivelet: exec: container {new string('c', 64)} is not running", reused.Stderr);
     }
 
     [Fact]

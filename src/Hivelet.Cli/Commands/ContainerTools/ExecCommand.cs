@@ -44,7 +44,7 @@ public static class ExecCommand
                 throw new InvalidTtyException();
             var bundle = tools.Store.BundleDir(record.Id);
             var plan = ExecPlanBuilder.Write(record, tools.LoadImageConfig(record), bundle, status.Pid, options,
-                $"/proc/{status.Pid}/root", tools.Cgroups.Open(record.Id));
+                $"/proc/{status.Pid}/root", tools.Cgroups.Open(record.Id), status.PidStart);
             const string exe = "/proc/self/exe";
             string[] argv = ["hivelet", "__exec", plan];
             if (parse.GetValue(detach))
