@@ -151,5 +151,5 @@ int hl_exec_main(int argc, char **argv) {
       ;
     return code == 126 || code == 127 ? (int)code : 125;
   }
-  return hl_wait_forwarding(child, &set);
+  return hl_wait_forwarding(child, child, &set);
 }
