@@ -6,7 +6,7 @@ namespace Hivelet.Cli.Commands.ContainerTools;
 
 public static class ExecCommand
 {
-    /// <summary>Options of exec that take a value (for <see cref="CommandLineArgs.SeparateCommand"/>).</summary>
+    /// <summary>Options of exec that take a value (for <see cref="CommandArguments"/>).</summary>
     public static readonly IReadOnlySet<string> ValueOptions =
         new HashSet<string> { "-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys" };
 
