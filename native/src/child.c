@@ -291,8 +291,36 @@ static int lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
 
 static _Noreturn void container_pid1(const struct hl_plan *plan, int make_ctty);
 
+/* A as a relay for a caller that is not a child subreaper: pid 1 stays A's
+ * child, so A reaps it and passes its status on. Signals are the caller's to
+ * forward (to pid 1 directly); A blocks them so a terminal's ^C cannot take
+ * the relay away first. A holds none of the container's fds. */
+static _Noreturn void relay(pid_t pid) {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  for (int fd = 0; fd <= ERR_FD; fd++)
+    close(fd);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      _exit(125);
+  if (!WIFSIGNALED(status))
+    _exit(WEXITSTATUS(status));
+  int sig = WTERMSIG(status);
+  struct sigaction dfl = {.sa_handler = SIG_DFL};
+  sigaction(sig, &dfl, NULL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  kill(getpid(), sig);
+  sigprocmask(SIG_UNBLOCK, &one, NULL);
+  _exit(128 + sig);
+}
+
 static _Noreturn void intermediate(const struct hl_plan *plan, int stdio[3],
-                                   int pid_w, int err_w, int make_ctty) {
+                                   int pid_w, int err_w, int make_ctty,
+                                   int relayed) {
   hl_reset_signals();
   int fds[5] = {stdio[0], stdio[1], stdio[2], pid_w, err_w};
   for (int i = 0; i < 5; i++) {
@@ -336,6 +364,8 @@ static _Noreturn void intermediate(const struct hl_plan *plan, int stdio[3],
   char rec[24];
   int n = snprintf(rec, sizeof rec, "P%d", (int)pid);
   hl_write_all(PID_FD, rec, (size_t)n);
+  if (relayed)
+    relay(pid);
   _exit(0);
 }
 
@@ -665,6 +695,7 @@ int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
                        int stderr_fd, int make_ctty, struct hl_child *out,
                        char *err, size_t errlen) {
   out->pid = -1;
+  out->wait_pid = -1;
   out->error_fd = -1;
   if (hl_child_prepare(plan, err, errlen) < 0)
     return -1;
@@ -684,9 +715,12 @@ int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
     return -1;
   }
   int stdio[3] = {stdin_fd, stdout_fd, stderr_fd};
+  int subreaper = 0;
+  if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper, 0, 0, 0) < 0)
+    subreaper = 0;
   pid_t a = fork();
   if (a == 0)
-    intermediate(plan, stdio, pid_pipe[1], err_pipe[1], make_ctty);
+    intermediate(plan, stdio, pid_pipe[1], err_pipe[1], make_ctty, !subreaper);
   int fork_errno = errno;
   close(pid_pipe[1]);
   close(err_pipe[1]);
@@ -697,10 +731,12 @@ int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
     return -1;
   }
   int status = 0;
-  while (waitpid(a, &status, 0) < 0 && errno == EINTR)
-    ;
-  /* A has exited: whatever it wrote (fewer than PIPE_BUF bytes, one write) is
-   * in the pipe. B closed its copy of the write end at once. */
+  /* A writes its one record (fewer than PIPE_BUF bytes, one write) and exits;
+   * B closed its copy of the write end at once. A relay does not exit, so
+   * its record is read first; otherwise A is reaped first. */
+  if (subreaper)
+    while (waitpid(a, &status, 0) < 0 && errno == EINTR)
+      ;
   char rec[512];
   ssize_t n;
   do
@@ -710,9 +746,13 @@ int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
   rec[n > 0 ? n : 0] = '\0';
   if (n > 1 && rec[0] == 'P') {
     out->pid = (pid_t)strtol(rec + 1, NULL, 10);
+    out->wait_pid = subreaper ? out->pid : a;
     out->error_fd = err_pipe[0];
     return 0;
   }
+  if (!subreaper)
+    while (waitpid(a, &status, 0) < 0 && errno == EINTR)
+      ;
   close(err_pipe[0]);
   const char *msg = rec;
   if (n > 4 && rec[3] == ' ')

@@ -79,6 +79,14 @@ int hl_exec_main(int argc, char **argv) {
       return fail("open %s: %s (is the container still running?)", path,
                   strerror(errno));
   }
+  /* After the namespace files are open: if PID is still the process the
+   * status file named, they are its namespaces; if it exited and the pid was
+   * reused, its start time differs and nothing is joined. */
+  if (plan.pid_start != 0 && hl_proc_starttime((pid_t)pid) != plan.pid_start) {
+    fprintf(stderr, "hivelet: exec: container %s is not running\n",
+            plan.id ? plan.id : "");
+    return 125;
+  }
   int cgfd[MAX_CGROUPS];
   if (plan.cgroup_procs.count > MAX_CGROUPS)
     return fail("%s%s", "too many cgroup_procs records", "");
@@ -143,5 +151,5 @@ int hl_exec_main(int argc, char **argv) {
       ;
     return code == 126 || code == 127 ? (int)code : 125;
   }
-  return hl_wait_forwarding(child, &set);
+  return hl_wait_forwarding(child, child, &set);
 }

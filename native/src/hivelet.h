@@ -17,7 +17,8 @@ int hl_run_main(int argc, char **argv);
 
 /* child.c: a started container process. */
 struct hl_child {
-  pid_t pid;    /* the container's pid 1, as the host sees it */
+  pid_t pid;      /* the container's pid 1, as the host sees it: signal it */
+  pid_t wait_pid; /* the process to reap: pid, or the relay (see below) */
   int error_fd; /* read end: EOF = exec'd; otherwise one "CODE MESSAGE" line */
 };
 
@@ -25,8 +26,11 @@ struct hl_child {
  * the container (-1 = /dev/null); with make_ctty the container's pid 1 calls
  * setsid() and makes stdin its controlling terminal (the pty slave). Forks an
  * intermediate process that joins the cgroups, unshares the namespaces and
- * forks pid 1, then exits: the caller must be a child subreaper
- * (PR_SET_CHILD_SUBREAPER) to reap pid 1. Returns 0, or -1 with a one-line
+ * forks pid 1, then exits: a caller that is a child subreaper
+ * (PR_SET_CHILD_SUBREAPER) reaps pid 1 itself. When the caller could not
+ * become one (qemu-user 7.2 answers EINVAL), the intermediate stays as a
+ * relay instead: it waits for pid 1 and exits with its status (dying of the
+ * same signal), and wait_pid names it. Returns 0, or -1 with a one-line
  * reason in err. Uses no malloc between fork and exec. */
 int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
                        int stderr_fd, int make_ctty, struct hl_child *out,
@@ -47,7 +51,7 @@ int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
 void hl_forward_set(sigset_t *set);
 /* Takes the blocked SET with sigwaitinfo, forwards all but SIGCHLD to CHILD,
  * reaps every child and returns CHILD's exit code (128+N after signal N). */
-int hl_wait_forwarding(pid_t child, const sigset_t *set);
+int hl_wait_forwarding(pid_t child, pid_t reap, const sigset_t *set);
 
 /* spawn.c, also used by the child path: marks every fd >= FIRST close-on-exec
  * (close_range, or a loop where the kernel or qemu-user lacks it). */

@@ -52,7 +52,7 @@ static struct {
 } st = {.state = "starting"};
 
 /* The running container. */
-static pid_t cpid;
+static pid_t cpid, cwait; /* container pid 1; the process to reap for it */
 static int crunning;
 static int64_t cstart_ns;
 static int oom_known;
@@ -273,6 +273,7 @@ static int start_container(char *msg, size_t msglen) {
     return rc;
   }
   cpid = child.pid;
+  cwait = child.wait_pid;
   crunning = 1;
   cstart_ns = mon_now_ns();
   mon_ctl_set_stdin(stdin_w, plan.tty);
@@ -431,7 +432,7 @@ static void reap(void) {
     pid_t p = waitpid(-1, &ws, WNOHANG);
     if (p <= 0)
       break;
-    if (p == cpid && crunning)
+    if (p == cwait && crunning)
       container_exited(ws);
     else
       mon_health_reaped(p, ws);
@@ -469,10 +470,11 @@ static int setup_process(void) {
   sigaction(SIGPIPE, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
-    mon_logf("prctl PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-    return -1;
-  }
+  /* qemu-user 7.2 answers EINVAL: the start then keeps a relay (child.c). */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    mon_logf("prctl PR_SET_CHILD_SUBREAPER: %s; a relay process reaps the "
+             "container",
+             strerror(errno));
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,22 @@ void mon_ctl_set_stdin(int fd, int is_tty) {
   close_stdin();
   stdin_fd = fd;
   stdin_tty = is_tty;
+}
+
+/* With a tty there is no stdin to close: the pty master also carries the
+ * output. As a terminal whose user typed ^D, the line discipline gets the
+ * terminal's VEOF character once, so a reader in canonical mode (a shell,
+ * cat) sees end of input and the container keeps its terminal. TCGETS on a
+ * pty master reads the slave's settings. */
+static void tty_eof(void) {
+  struct termios t;
+  cc_t eof = 4; /* ^D */
+  if (stdin_fd < 0)
+    return;
+  if (tcgetattr(stdin_fd, &t) == 0 && t.c_cc[VEOF] != _POSIX_VDISABLE)
+    eof = t.c_cc[VEOF];
+  if (write(stdin_fd, &eof, 1) < 0 && errno != EAGAIN)
+    mon_logf("write VEOF to the container's terminal: %s", strerror(errno));
 }
 
 static void disconnect(const char *why) {
@@ -183,6 +200,8 @@ static void parse_input(void) {
         close_stdin();
       else if (frame_type == MON_FRAME_REMOVED)
         removed = 1;
+      else if (frame_type == MON_FRAME_STDIN_EOF)
+        tty_eof();
       else if (frame_type == MON_FRAME_RESIZE && resize_have == 4)
         mon_on_resize((unsigned)resize[0] << 8 | resize[1],
                       (unsigned)resize[2] << 8 | resize[3]);

@@ -140,6 +140,8 @@ static int set_record(struct hl_plan *p, const char *key, const char *value) {
     p->log_max_files = (long)n;
   } else if (!strcmp(key, "pid")) {
     p->pid = (long)n;
+  } else if (!strcmp(key, "pid_start")) {
+    p->pid_start = (unsigned long long)n;
   } else if (!strcmp(key, "health_interval_ns")) {
     p->has_health = 1;
     p->health_interval_ns = n;

@@ -37,7 +37,8 @@ struct hl_plan {
   int has_health;
   long long health_interval_ns, health_timeout_ns, health_start_period_ns;
   long health_retries;
-  long pid; /* exec plans */
+  long pid;                     /* exec plans */
+  unsigned long long pid_start; /* exec plans: field 22 of /proc/PID/stat */
 };
 
 /* Reads and parses PATH into *plan. On failure returns -1 and writes a one-line

@@ -21,7 +21,7 @@
 static const int forwarded[] = {SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,
                                 SIGUSR1, SIGUSR2, SIGWINCH};
 
-int hl_wait_forwarding(pid_t child, const sigset_t *set) {
+int hl_wait_forwarding(pid_t child, pid_t reap, const sigset_t *set) {
   for (;;) {
     siginfo_t si;
     int sig = sigwaitinfo(set, &si);
@@ -35,7 +35,7 @@ int hl_wait_forwarding(pid_t child, const sigset_t *set) {
     pid_t pid;
     /* As a subreaper we also inherit the intermediate's orphans: reap all. */
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-      if (pid == child)
+      if (pid == reap)
         return WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                    : WEXITSTATUS(status);
     if (pid < 0 && errno == ECHILD)
@@ -62,14 +62,9 @@ int hl_run_main(int argc, char **argv) {
     fprintf(stderr, "hivelet: %s\n", err);
     return 125;
   }
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
-    /* qemu-user (7.2) does not emulate it: without it the container's pid 1
-     * would be re-parented away from us and never reaped here. */
-    fprintf(stderr,
-            "hivelet: __run: prctl PR_SET_CHILD_SUBREAPER: %m (qemu-user "
-            "does not emulate it; run the native binary)\n");
-    return 125;
-  }
+  /* qemu-user (7.2) does not emulate it (EINVAL): the container start then
+   * keeps a relay process that reaps pid 1 for us (child.c). */
+  (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   sigset_t set;
   hl_forward_set(&set);
   sigprocmask(SIG_BLOCK, &set, NULL);
@@ -84,9 +79,9 @@ int hl_run_main(int argc, char **argv) {
   int code = hl_container_wait_exec(&child, err, sizeof err);
   if (code) {
     fprintf(stderr, "hivelet: %s\n", err);
-    while (waitpid(child.pid, NULL, 0) < 0 && errno == EINTR)
+    while (waitpid(child.wait_pid, NULL, 0) < 0 && errno == EINTR)
       ;
     return code;
   }
-  return hl_wait_forwarding(child.pid, &set);
+  return hl_wait_forwarding(child.pid, child.wait_pid, &set);
 }

@@ -67,7 +67,7 @@ public static class CliApp
 
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         // Like docker: no arguments shows the help.
-        var parse = root.Parse(args.Length == 0 ? ["--help"] : ContainerToolsVerbs.PrepareArgs(RunArguments.Rewrite(args)));
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : CommandArguments.Separate(args));
         if (parse.Errors.Count > 0)
         {
             // Docker exits 125 for usage errors, with the reason and a pointer to help.

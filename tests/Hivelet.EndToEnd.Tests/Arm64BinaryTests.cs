@@ -40,6 +40,25 @@ public sealed class Arm64BinaryTests(RegistryFixture fixture)
         Assert.Equal("busybox", Sys.ReadLink(Path.Combine(fs, "bin", "sh")));
         Assert.Equal(0x1c0u, Sys.LStat(Path.Combine(fs, "root")).Permissions);
     }
+
+    /// <summary>
+    /// qemu-user 7.2 refuses PR_SET_CHILD_SUBREAPER, so the intermediate process stays as a relay that
+    /// reaps the container's pid 1 and passes its status on. `__run` is C only: the .NET runtime never starts.
+    /// </summary>
+    [Arm64BinaryFact]
+    public async Task Arm64_binary_under_qemu_user_runs_a_container_and_returns_its_exit_code()
+    {
+        Assert.Null(Arm64BinaryFactAttribute.Missing());
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Console.WriteLine("skipped: __run needs root");
+            return;
+        }
+        using var box = new Native.NativeSandbox(Arm64BinaryFactAttribute.Binary);
+        var run = await box.RunAsync(box.DefaultPlan("sh", "-c", "echo pid=$$; exit 3"), TimeSpan.FromMinutes(2));
+        Assert.True(run.ExitCode == 3, run.ToString());
+        Assert.Contains("pid=1", run.Stdout, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>

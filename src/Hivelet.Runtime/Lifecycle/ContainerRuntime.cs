@@ -101,6 +101,7 @@ public sealed class ContainerRuntime(
             string rootfs;
             using (var snap = snapshots.PrepareContainer(record.Id, ParseChain(record.TopChainId)))
                 rootfs = snap.Path;
+            ForeignBinaryCheck.Check(record.Name, record.Architecture, rootfs, record.Path, record.Config.Env);
             new BundleWriter(_logger).Write(new BundleRequest(record, image, bundle, rootfs, cgroup, cgroups.Layout,
                 exe, store.StoreRootPath, runDir, attach));
 

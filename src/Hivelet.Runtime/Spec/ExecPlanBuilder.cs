@@ -20,13 +20,16 @@ public static class ExecPlanBuilder
     /// Writes BUNDLE/exec-&lt;random&gt;.plan (delete_plan=1: `__exec` unlinks it once read) and returns its path.
     /// -u is resolved from <paramref name="rootfsForLookup"/>, the container's root as the host sees it
     /// (e.g. /proc/PID/root). The cgroup files come from <paramref name="cgroup"/> or, when null, from
-    /// /proc/PID/cgroup.
+    /// /proc/PID/cgroup. A non-zero <paramref name="pidStart"/> (the status file's pid_start) makes `__exec`
+    /// refuse a pid that was reused by another process since.
     /// </summary>
     public static string Write(ContainerRecord record, ImageConfig image, string bundleDir, int pid,
-        ExecOptions options, string rootfsForLookup, ICgroup? cgroup = null)
+        ExecOptions options, string rootfsForLookup, ICgroup? cgroup = null, ulong pidStart = 0)
     {
         var plan = Build(record, bundleDir, pid, options, rootfsForLookup,
             cgroup?.ProcsFiles ?? ProcsFilesOf(pid), LayoutOf(pid));
+        if (pidStart != 0)
+            plan.Add("pid_start", pidStart.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var path = Path.Combine(bundleDir, $"exec-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.plan");
         AtomicFile.WriteAllBytes(path, plan.ToBytes());
         return path;

@@ -236,6 +236,27 @@ public sealed class MonitorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Stdin_eof_on_a_tty_ends_the_input_of_a_reader_as_ctrl_d_does()
+    {
+        if (NotRoot())
+            return;
+        using var bundle = new MonitorBundle().Shell("cat; echo after-eof");
+        bundle.Plan.Set("attach", 1).Set("stdin", 1).Set("tty", 1);
+        using var monitor = MonitorProcess.Start(bundle);
+        StartedPid(monitor, bundle);
+
+        monitor.Send(Frame.Stdin, "typed\r"u8);
+        monitor.Send(Frame.StdinEof, []);
+        var frames = monitor.ReadUntil(Frame.Exit, Wait);
+
+        var text = string.Concat(frames.Where(f => f.Type == Frame.Stdout).Select(f => f.Text));
+        Assert.Contains("typed\r\n", text, StringComparison.Ordinal);
+        Assert.Contains("after-eof", text, StringComparison.Ordinal);
+        Assert.Equal("0 0", frames[^1].Text);
+        AssertExited(monitor, bundle);
+    }
+
+    [Fact]
     public void Restart_always_backs_off_doubling_until_the_stop_marker()
     {
         if (NotRoot())

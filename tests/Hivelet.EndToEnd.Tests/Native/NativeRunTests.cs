@@ -296,6 +296,44 @@ public sealed class NativeRunTests
         var missing = await box.ExecAsync(new PlanFile().Add("ns", "pid").Command("true"), 999_999_999);
         Assert.Equal(125, missing.ExitCode);
         Assert.Contains("/proc/999999999/ns/pid", missing.Stderr);
+
+        // pid_start: the status file's start time of pid 1; another start time means the pid was reused.
+        var stat = await File.ReadAllTextAsync($"/proc/{pid}/stat");
+        var start = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+        var same = await box.ExecAsync(new PlanFile().Add("id", new string('c', 64)).Add("pid_start", start)
+            .Add("ns", "pid").Add("ns", "mnt").Add("env", "PATH=/bin").Command("true"), pid);
+        Assert.True(same.ExitCode == 0, same.ToString());
+        var reused = await box.ExecAsync(new PlanFile().Add("id", new string('c', 64)).Add("pid_start", start + "1")
+            .Add("ns", "pid").Add("ns", "mnt").Add("env", "PATH=/bin").Command("true"), pid);
+        Assert.Equal(125, reused.ExitCode);
+        Assert.Contains($"hivelet: exec: container {new string('c', 64)} is not running", reused.Stderr);
+    }
+
+    /// <summary>
+    /// qemu-user 7.2 refuses PR_SET_CHILD_SUBREAPER; the x64 binary under qemu-x86_64 takes the same path
+    /// as the arm64 one on this host: the intermediate process stays as a relay that reaps pid 1.
+    /// </summary>
+    [Fact]
+    public async Task UnderQemuUserARelayReapsTheContainerAndPassesItsExitCodeOn()
+    {
+        const string Qemu = "/usr/bin/qemu-x86_64-static";
+        if (!Root())
+            return;
+        if (!File.Exists(Qemu) || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        {
+            Console.WriteLine($"skipped: needs {Qemu} on x86_64 (build.sh installs qemu-user-static)");
+            return;
+        }
+        using var wrapperDir = new TempDirectory("hivelet-qemu");
+        var wrapper = wrapperDir.Combine("hivelet");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec {Qemu} {RepoPaths.HiveletBinary} \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var box = new NativeSandbox(wrapper);
+
+        var run = await box.RunAsync(box.DefaultPlan("sh", "-c", "echo pid=$$; exit 3"), TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 3, run.ToString());
+        Assert.Contains("pid=1", run.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -24,9 +24,10 @@ public sealed class NativeSandbox : IDisposable
     private readonly TempDirectory _dir = new("hivelet-native");
     private readonly List<Process> _started = [];
 
-    public NativeSandbox()
+    /// <param name="binary">The hivelet binary to run (default: the published x64 one).</param>
+    public NativeSandbox(string? binary = null)
     {
-        Binary = RepoPaths.HiveletBinary;
+        Binary = binary ?? RepoPaths.HiveletBinary;
         if (!File.Exists(Binary))
         {
             _dir.Dispose();

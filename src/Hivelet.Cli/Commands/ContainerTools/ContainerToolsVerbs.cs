@@ -29,8 +29,4 @@ public static class ContainerToolsVerbs
         container.Subcommands.Add(CpCommand.Create(globals));
         container.Subcommands.Add(PruneCommand.Create(globals));
     }
-
-    /// <summary>Docker's flag parsing stops at exec's container argument: the rest is the command.</summary>
-    public static string[] PrepareArgs(string[] args) =>
-        CommandLineArgs.SeparateCommand(args, [["exec"], ["container", "exec"]], ExecCommand.ValueOptions);
 }

@@ -6,7 +6,7 @@ namespace Hivelet.Cli.Commands.ContainerTools;
 
 public static class ExecCommand
 {
-    /// <summary>Options of exec that take a value (for <see cref="CommandLineArgs.SeparateCommand"/>).</summary>
+    /// <summary>Options of exec that take a value (for <see cref="CommandArguments"/>).</summary>
     public static readonly IReadOnlySet<string> ValueOptions =
         new HashSet<string> { "-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys" };
 
@@ -44,7 +44,7 @@ public static class ExecCommand
                 throw new InvalidTtyException();
             var bundle = tools.Store.BundleDir(record.Id);
             var plan = ExecPlanBuilder.Write(record, tools.LoadImageConfig(record), bundle, status.Pid, options,
-                $"/proc/{status.Pid}/root", tools.Cgroups.Open(record.Id));
+                $"/proc/{status.Pid}/root", tools.Cgroups.Open(record.Id), status.PidStart);
             const string exe = "/proc/self/exe";
             string[] argv = ["hivelet", "__exec", plan];
             if (parse.GetValue(detach))

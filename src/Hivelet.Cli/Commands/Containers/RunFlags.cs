@@ -137,57 +137,13 @@ internal sealed class RunFlags
     };
 }
 
-/// <summary>
-/// Docker stops parsing run/create flags at the image: `run busybox ls -l` passes -l to ls. The parser
-/// here has no such mode, so the arguments are rewritten first: `--` after the image, and `-h` (help
-/// elsewhere) to `--hostname`.
-/// </summary>
+/// <summary>Which run/create flags take the next argument as their value (for <see cref="CommandArguments"/>).</summary>
 public static class RunArguments
 {
-    private static readonly HashSet<string> Verbs = ["run", "create"];
-    private static readonly HashSet<string> GlobalValued = ["--root", "--config", "--log-level"];
+    /// <summary>run's `-h` is --hostname (help elsewhere).</summary>
+    public static readonly IReadOnlyDictionary<string, string> Renames = new Dictionary<string, string> { ["-h"] = "--hostname" };
 
-    public static string[] Rewrite(string[] args)
-    {
-        int i = 0;
-        // Global options before the verb.
-        while (i < args.Length && args[i].StartsWith('-'))
-            i += GlobalValued.Contains(args[i]) ? 2 : 1;
-        if (i < args.Length && args[i] == "container")
-            i++;
-        if (i >= args.Length || !Verbs.Contains(args[i]))
-            return args;
-        var result = new List<string>(args[..(i + 1)]);
-        for (i++; i < args.Length; i++)
-        {
-            var a = args[i];
-            if (a == "--")
-            {
-                result.AddRange(args[i..]);
-                return [.. result];
-            }
-            if (a == "-h")
-            {
-                result.Add("--hostname");
-                if (i + 1 < args.Length)
-                    result.Add(args[++i]);
-                continue;
-            }
-            if (!a.StartsWith('-') || a == "-")
-            {
-                result.Add(a);
-                result.Add("--");
-                result.AddRange(args[(i + 1)..]);
-                return [.. result];
-            }
-            result.Add(a);
-            if (TakesValue(a) && i + 1 < args.Length)
-                result.Add(args[++i]);
-        }
-        return [.. result];
-    }
-
-    private static bool TakesValue(string a)
+    public static bool TakesValue(string a)
     {
         if (a.StartsWith("--", StringComparison.Ordinal))
             return !a.Contains('=', StringComparison.Ordinal) && !RunFlags.BooleanFlags.Contains(a);
