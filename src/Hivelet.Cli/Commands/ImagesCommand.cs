@@ -224,7 +224,7 @@ public sealed class ImageFilter
         if (!string.IsNullOrEmpty(positional))
         {
             // "busybox", "docker.io/library/busybox:1.36": normalised to the familiar form a glob sees.
-            var pattern = positional.IndexOfAny(['*', '?', '[']) < 0 && ImageReference.TryParse(positional, out var r)
+            var pattern = positional.IndexOfAny(['*', '?', '[']) < 0 && ImageReference.TryParse(positional, addDefaultTag: false, out var r, out _)
                 ? r.FamiliarString()
                 : positional;
             result._references.Add(Glob(pattern));
