@@ -73,11 +73,13 @@ public sealed class HiveletServices : IDisposable
         {
             var containers = new ContainerStore(Root, LoggerFactory.CreateLogger<ContainerStore>());
             // A create or rm killed halfway: its snapshot and cgroups go with its bundle.
+            // Groups of containers that no longer exist (bundle gone) go too, but only empty, old ones:
+            // other store roots on this host share the cgroup parent.
             containers.Repair(id =>
             {
                 Cgroups.Open(id)?.Remove();
                 Snapshots.RemoveContainer(id);
-            });
+            }, live => (Cgroups as CgroupManager)?.CleanupStale(live, CgroupManager.StaleGrace, killProcesses: false));
             return containers;
         });
         _registries = new(() => new RegistryClientFactory(
@@ -124,8 +126,11 @@ public sealed class HiveletServices : IDisposable
         MaxConcurrentDownloads = Config.MaxConcurrentDownloads,
     };
 
+    /// <summary>Containers as users of images: what rmi, image prune and the GC must not remove.</summary>
+    public IImageUsers ImageUsers => new ContainerImageUsers(Containers, Live);
+
     public GarbageCollector CreateCollector() =>
-        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>()) { Sizes = LayerSizes };
+        new(Content, Images, StoreLock, Snapshots, LoggerFactory.CreateLogger<GarbageCollector>()) { Users = ImageUsers, Sizes = LayerSizes };
 
     public void Dispose()
     {

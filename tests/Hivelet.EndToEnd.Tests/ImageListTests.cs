@@ -51,7 +51,6 @@ public sealed class ImageListTests
             Assert.Equal("<none>", row.RootElement.GetProperty("Tag").GetString());
             Assert.Equal(Short(alpha), row.RootElement.GetProperty("ID").GetString());
         }
-        Assert.Contains("\\u003cnone\\u003e", json.Stdout, StringComparison.Ordinal);
         using (var inspect = JsonDocument.Parse((await cli.RunOkAsync("image", "inspect", Short(alpha))).Stdout))
             Assert.Equal(0, inspect.RootElement[0].GetProperty("RepoTags").GetArrayLength());
 

@@ -13,7 +13,8 @@ public static class ImageInspectCommand
     public static Command Create(GlobalOptions globals)
     {
         var images = new Argument<string[]>("IMAGE") { Arity = ArgumentArity.OneOrMore };
-        var cmd = new Command("inspect", "Display detailed information on one or more images") { images };
+        var format = new Option<string?>("--format", "-f") { Description = "Format the output using a Go template ('{{.Id}}', '{{json .Config}}')" };
+        var cmd = new Command("inspect", "Display detailed information on one or more images") { images, format };
         cmd.SetServicesAction(globals, (parse, services, _) =>
         {
             var result = new List<ImageInspect>();
@@ -30,7 +31,9 @@ public static class ImageInspectCommand
                     errors.Add(e.Message);
                 }
             }
-            Console.WriteLine(JsonSerializer.Serialize(result, CliJsonContext.Default.ListImageInspect));
+            var items = new System.Text.Json.Nodes.JsonArray();
+            InspectOutput.Append(items, JsonSerializer.SerializeToNode(result, CliJsonContext.Default.ListImageInspect));
+            InspectOutput.Write(Console.Out, items, parse.GetValue(format));
             foreach (var e in errors)
                 Console.Error.WriteLine($"Error: {e}");
             return Task.FromResult(errors.Count == 0 ? 0 : 1);

@@ -25,11 +25,13 @@ public static class ImagePruneCommand
                     return Task.FromResult(0);
             }
             var removed = new List<ImageRecord>();
+            // An image a container uses (running or not) is never unused, dangling or not.
+            var used = services.ImageUsers.List().Select(u => u.ImageId).ToHashSet();
             foreach (var record in services.Images.List())
             {
-                // Dangling: known only by digest, no tag points at it. Containers will pin images once they exist.
+                // Dangling: known only by digest, no tag points at it.
                 bool dangling = StoredImage.Split(record).Tag == "<none>";
-                if ((everything || dangling) && services.Images.Delete(record.Name))
+                if ((everything || dangling) && !used.Contains(record.Id) && services.Images.Delete(record.Name))
                     removed.Add(record);
             }
             // Docker lists the names it untagged, then the image IDs that lost their last name.

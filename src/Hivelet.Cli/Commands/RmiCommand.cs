@@ -11,7 +11,7 @@ public static class RmiCommand
     public static Command Create(GlobalOptions globals, string name = "rmi")
     {
         var images = new Argument<string[]>("IMAGE") { Arity = ArgumentArity.OneOrMore };
-        var force = new Option<bool>("--force", "-f") { Description = "Remove the image even if it has several tags" };
+        var force = new Option<bool>("--force", "-f") { Description = "Remove the image even if it has several tags or stopped containers use it" };
         var cmd = new Command(name, "Remove one or more images") { images, force };
         cmd.SetServicesAction(globals, (parse, services, _) =>
         {
@@ -53,6 +53,32 @@ public static class RmiCommand
         }
         bool byName = ImageReference.TryParse(arg, out var reference) &&
                       records.Count == 1 && records[0].Name == (reference.Digest is null ? reference.WithDefaultTag().ToString() : reference.ToString());
+        var imageId = records[0].Id;
+        // Containers stack on the image's snapshots and read its config at each start: Docker's conflicts.
+        var users = services.ImageUsers.List().Where(u => u.ImageId == imageId).ToList();
+        var running = users.FirstOrDefault(u => u.Running);
+        int names = services.Images.List().Count(r => r.Id == imageId);
+        if (byName)
+        {
+            if (!force && names == 1 && users.Count > 0)
+            {
+                throw new HiveletException(
+                    $"conflict: unable to remove repository reference \"{reference!.WithDefaultTag().FamiliarString()}\" (must force) - container {users[0].ShortId} is using its referenced image {imageId.Short}");
+            }
+        }
+        else
+        {
+            if (running is not null)
+            {
+                throw new HiveletException(
+                    $"conflict: unable to delete {imageId.Short} (cannot be forced) - image is being used by running container {running.ShortId}");
+            }
+            if (!force && users.Count > 0)
+            {
+                throw new HiveletException(
+                    $"conflict: unable to delete {imageId.Short} (must be forced) - image is being used by stopped container {users[0].ShortId}");
+            }
+        }
         if (!byName && records.Select(r => r.Name).Distinct().Count() > 1 && !force)
         {
             throw new HiveletException(
@@ -69,6 +95,10 @@ public static class RmiCommand
             }
         }
         if (services.Images.List().Any(r => r.Id == id))
+            return false;
+        // Forced by name under a running container: Docker only untags; the image stays for the container
+        // (the GC keeps what a container uses either way).
+        if (running is not null)
             return false;
         Console.WriteLine($"Deleted: {id}");
         return true;

@@ -13,8 +13,12 @@ namespace Hivelet.Images.Content;
 /// <para>
 /// The whole run holds the <see cref="StoreLock"/> exclusively, so it never overlaps a pull (which
 /// holds a lease until its record is written). With an <see cref="ISnapshotter"/>, snapshots whose
-/// chain no record reaches are removed too; callers that have containers on top of snapshots must
-/// keep their images recorded (or not pass the snapshotter and use <see cref="GcResult.LiveChainIds"/>).
+/// chain no record reaches are removed too.
+/// </para>
+/// <para>
+/// <see cref="Users"/> (containers) are roots as well: an image a container uses keeps its config, its
+/// layer chains and, when a manifest in the store names that config, the manifest and its layer blobs,
+/// even after `rmi -f` removed its last record.
 /// </para>
 /// </summary>
 public sealed class GarbageCollector
@@ -43,6 +47,9 @@ public sealed class GarbageCollector
     /// <summary>Layer size figures to forget along with the layers no image has (optional).</summary>
     public LayerSizes? Sizes { get; init; }
 
+    /// <summary>Containers (or other users) whose images are roots; null = none.</summary>
+    public IImageUsers? Users { get; init; }
+
     public GcResult Collect(bool dryRun)
     {
         using var held = _lock.AcquireExclusive(LockWait);
@@ -55,6 +62,18 @@ public sealed class GarbageCollector
             walk.Visit(record.ManifestDigest, MediaTypes.IsIndex(record.Target.MediaType) ? null : record.Target.MediaType);
             walk.Visit(record.ConfigDigest, MediaTypes.OciConfig);
         }
+        var orphans = new HashSet<Digest>();
+        foreach (var user in Users?.List() ?? [])
+        {
+            if (!walk.Live.Contains(user.ImageId))
+                orphans.Add(user.ImageId);
+            walk.Visit(user.ImageId, MediaTypes.OciConfig);
+            if (user.TopChainId is { } top)
+                walk.ChainIds.Add(top);
+        }
+        // Only images no record reaches cost this scan of the unmarked documents.
+        if (orphans.Count > 0)
+            walk.VisitManifestsOf(orphans, _content.List().ToList());
 
         int scanned = 0;
         long freed = 0;
@@ -165,17 +184,46 @@ public sealed class GarbageCollector
             }
         }
 
+        /// <summary>Marks the manifests among <paramref name="candidates"/> whose config is one of <paramref name="configs"/>.</summary>
+        public void VisitManifestsOf(HashSet<Digest> configs, IEnumerable<Digest> candidates)
+        {
+            foreach (var digest in candidates)
+            {
+                if (Live.Contains(digest) || content.GetSize(digest) > MaxDocumentSize)
+                    continue;
+                var bytes = ReadDocument(digest);
+                // Layers are compressed or tar; only JSON documents are worth parsing.
+                if (bytes.Length == 0 || bytes[0] != (byte)'{')
+                    continue;
+                try
+                {
+                    var kind = Probe(bytes);
+                    if (!MediaTypes.IsManifest(kind))
+                        continue;
+                    var manifest = JsonSerializer.Deserialize(bytes, OciJsonContext.Default.ImageManifest)!;
+                    if (Digest.TryParse(manifest.Config.Digest, out var config, out _) && configs.Contains(config))
+                        Visit(digest, kind);
+                }
+                catch (Exception e) when (e is JsonException or Errors.HiveletException)
+                {
+                    // Not a manifest: left to the sweep like any other unreached blob.
+                }
+            }
+        }
+
+        private byte[] ReadDocument(Digest digest)
+        {
+            using var stream = content.OpenRead(digest);
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            return buffer.ToArray();
+        }
+
         private IEnumerable<(Digest, string?)> Children(Digest digest, string? mediaType)
         {
             if (content.GetSize(digest) > MaxDocumentSize)
                 return [];
-            byte[] bytes;
-            using (var stream = content.OpenRead(digest))
-            {
-                using var buffer = new MemoryStream();
-                stream.CopyTo(buffer);
-                bytes = buffer.ToArray();
-            }
+            var bytes = ReadDocument(digest);
             var kind = mediaType;
             try
             {

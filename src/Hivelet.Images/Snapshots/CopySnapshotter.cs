@@ -144,6 +144,13 @@ public sealed class CopySnapshotter : ISnapshotter
         }
     }
 
+    public string? ContainerChangesPath(string containerId)
+    {
+        SnapshotStore.ValidateContainerId(containerId);
+        var fs = Path.Combine(_store.ContainerPath(containerId), SnapshotStore.FsDir);
+        return Directory.Exists(fs) ? fs : null;
+    }
+
     public bool RemoveContainer(string containerId)
     {
         SnapshotStore.ValidateContainerId(containerId);

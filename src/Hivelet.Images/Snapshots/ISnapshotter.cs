@@ -28,6 +28,12 @@ public interface ISnapshotter
     /// </summary>
     IActiveSnapshot PrepareContainer(string containerId, Digest? top);
 
+    /// <summary>
+    /// The directory holding what the container itself wrote (overlay: its upper directory; copy: its
+    /// whole copy), for sizes; null when the container has none. Never a mount point.
+    /// </summary>
+    string? ContainerChangesPath(string containerId);
+
     /// <summary>Unmounts and deletes a container's root file system; false when there is none.</summary>
     bool RemoveContainer(string containerId);
 

@@ -157,6 +157,13 @@ public sealed class OverlaySnapshotter : ISnapshotter
     }
 
     /// <summary>Unmounts and deletes a container snapshot; false when there is none.</summary>
+    public string? ContainerChangesPath(string containerId)
+    {
+        SnapshotStore.ValidateContainerId(containerId);
+        var fs = Path.Combine(_store.ContainerPath(containerId), SnapshotStore.FsDir);
+        return Directory.Exists(fs) ? fs : null;
+    }
+
     public bool RemoveContainer(string containerId)
     {
         SnapshotStore.ValidateContainerId(containerId);

@@ -101,11 +101,23 @@ public sealed class CgroupManager : ICgroupManager
         return group.Directories.Any(Directory.Exists) ? group : null;
     }
 
+    /// <summary>How old an abandoned group must be before <see cref="CleanupStale(IReadOnlySet{string}, TimeSpan, bool)"/> takes it.</summary>
+    public static readonly TimeSpan StaleGrace = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// Kills and removes the groups of containers not in <paramref name="liveIds"/> (left by a crash or
     /// a kill -9 between create and rm). Failures are logged, not thrown; returns how many were removed.
     /// </summary>
-    public int CleanupStale(IReadOnlySet<string> liveIds)
+    public int CleanupStale(IReadOnlySet<string> liveIds) => CleanupStale(liveIds, TimeSpan.Zero, killProcesses: true);
+
+    /// <summary>
+    /// As <see cref="CleanupStale(IReadOnlySet{string})"/>, for a caller that knows only its own store's
+    /// containers: every store root on a host shares the parent, so a group another root owns looks
+    /// stale from here. With <paramref name="killProcesses"/> false a group that holds a process is left
+    /// (it may be another root's running container), and a group younger than <paramref name="minAge"/>
+    /// is left (another root may be between creating it and its container joining it).
+    /// </summary>
+    public int CleanupStale(IReadOnlySet<string> liveIds, TimeSpan minAge, bool killProcesses)
     {
         var ids = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var parentDir in ParentDirectories())
@@ -114,6 +126,7 @@ public sealed class CgroupManager : ICgroupManager
                 ids.Add(Path.GetFileName(child));
         }
         int removed = 0;
+        var youngest = DateTime.UtcNow - minAge;
         foreach (var id in ids)
         {
             if (liveIds.Contains(id))
@@ -121,17 +134,41 @@ public sealed class CgroupManager : ICgroupManager
             try
             {
                 var group = new Cgroup(Host, Parent, id, _log);
-                group.KillAll();
+                var existing = group.Directories.Where(Directory.Exists).ToList();
+                if (!killProcesses && existing.Any(HoldsProcesses))
+                {
+                    CgroupsLog.StaleKept(_log, id, "it holds processes");
+                    continue;
+                }
+                if (minAge > TimeSpan.Zero && existing.Any(d => Directory.GetLastWriteTimeUtc(d) > youngest))
+                {
+                    CgroupsLog.StaleKept(_log, id, "it is newer than the grace period");
+                    continue;
+                }
+                if (killProcesses)
+                    group.KillAll();
                 group.Remove();
                 CgroupsLog.StaleRemoved(_log, id);
                 removed++;
             }
-            catch (HiveletException e)
+            catch (Exception e) when (e is HiveletException or IOException)
             {
                 CgroupsLog.StaleFailed(_log, id, e.Message);
             }
         }
         return removed;
+    }
+
+    private static bool HoldsProcesses(string dir)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Join(dir, "cgroup.procs")).Trim().Length > 0;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Removes the parent directories when no container group is left in them (tests, uninstall).</summary>

@@ -34,6 +34,9 @@ internal static partial class CgroupsLog
     [LoggerMessage(3109, LogLevel.Warning, "could not remove the stale cgroup of container {ContainerId}: {Reason}")]
     public static partial void StaleFailed(ILogger logger, string containerId, string reason);
 
+    [LoggerMessage(3110, LogLevel.Debug, "kept the cgroup of container {ContainerId}, unknown to this store: {Reason}")]
+    public static partial void StaleKept(ILogger logger, string containerId, string reason);
+
     [LoggerMessage(3111, LogLevel.Warning, "could not undo a partly created cgroup for {ContainerId}: {Reason}")]
     public static partial void RollbackFailed(ILogger logger, string containerId, string reason);
 }

@@ -258,9 +258,11 @@ public sealed partial class ContainerStore
     /// <summary>
     /// Cleans what killed commands left: temp files in bundles, and bundles without container.json (a
     /// create or rm that was interrupted): <paramref name="cleanupHalfCreated"/> removes their snapshot and
-    /// cgroups, then the bundle goes. Skipped when another process holds the store lock (it may be creating).
+    /// cgroups, then the bundle goes. Then <paramref name="cleanupStale"/>, if given, gets the ids of every
+    /// bundle left, to remove what belongs to containers that no longer exist (their cgroups). Skipped when
+    /// another process holds the store lock (it may be creating).
     /// </summary>
-    public void Repair(Action<string> cleanupHalfCreated)
+    public void Repair(Action<string> cleanupHalfCreated, Action<IReadOnlySet<string>>? cleanupStale = null)
     {
         using var storeLock = TryLockStore(TimeSpan.Zero);
         if (storeLock is null)
@@ -289,6 +291,9 @@ public sealed partial class ContainerStore
                 _logger.CleanupFailed(id, HiveletException.Describe(e));
             }
         }
+        if (cleanupStale is null)
+            return;
+        cleanupStale(Directory.EnumerateDirectories(_dir).Select(d => Path.GetFileName(d)).Where(IsId).ToHashSet(StringComparer.Ordinal));
     }
 
     private static void TryDeleteFile(string path)

@@ -183,6 +183,44 @@ public sealed class GarbageCollectorTests : IDisposable
         Assert.Equal([dead], snapshots.Removed);
     }
 
+    [Fact]
+    public void AnImageAContainerUsesKeepsItsConfigManifestLayersAndChainsWithoutARecord()
+    {
+        var used = AddImage("used");
+        var unused = AddImage("unused");
+        var live = ChainId.Compute(used.DiffIds);
+        var dead = ChainId.Compute(unused.DiffIds);
+        var snapshots = new RecordingSnapshotter([.. live, .. dead]);
+        // `rmi -f` removed the record; a stopped container still sits on the image.
+        var users = new ListedUsers([new ImageUser("c0ffee" + new string('0', 58), used.Config.ParsedDigest(), live[^1], false)]);
+
+        var result = new GarbageCollector(_t.Content, _t.Images, _t.Lock, snapshots) { LockWait = TimeSpan.Zero, Users = users }
+            .Collect(dryRun: false);
+
+        var kept = new[] { used.Manifest, used.Config }.Concat(used.Layers).Select(d => d.ParsedDigest()).ToHashSet();
+        Assert.Equal(kept, _t.Content.List().ToHashSet());
+        Assert.Equal(live.ToHashSet(), result.LiveChainIds.ToHashSet());
+        Assert.Equal(dead.ToHashSet(), snapshots.Removed.ToHashSet());
+    }
+
+    [Fact]
+    public void AUserOfARecordedImageRemovesNothing()
+    {
+        var image = AddImage("recorded");
+        Record("docker.io/library/recorded:latest", image);
+        var users = new ListedUsers([new ImageUser("c0ffee" + new string('1', 58), image.Config.ParsedDigest(), null, true)]);
+
+        var result = new GarbageCollector(_t.Content, _t.Images, _t.Lock) { LockWait = TimeSpan.Zero, Users = users }.Collect(dryRun: false);
+
+        Assert.Equal(0, result.BlobsRemoved);
+        Assert.Equal(All(image).ToHashSet(), _t.Content.List().ToHashSet());
+    }
+
+    private sealed class ListedUsers(IReadOnlyList<ImageUser> users) : IImageUsers
+    {
+        public IReadOnlyList<ImageUser> List() => users;
+    }
+
     /// <summary>Only List and Remove matter to the GC; the rest is not called.</summary>
     private sealed class RecordingSnapshotter(IEnumerable<Digest> chains) : ISnapshotter
     {
@@ -202,6 +240,7 @@ public sealed class GarbageCollectorTests : IDisposable
         public IActiveSnapshot Prepare(Digest? parent) => throw new NotSupportedException();
         public IActiveSnapshot PrepareContainer(string containerId, Digest? top) => throw new NotSupportedException();
         public bool RemoveContainer(string containerId) => throw new NotSupportedException();
+        public string? ContainerChangesPath(string containerId) => throw new NotSupportedException();
         public void Repair() => throw new NotSupportedException();
     }
 }

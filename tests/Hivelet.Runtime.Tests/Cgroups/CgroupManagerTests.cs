@@ -237,4 +237,30 @@ public sealed class CgroupManagerTests : IDisposable
         Assert.NotNull(m.Open("live"));
         Assert.True(Directory.Exists(Path.Join(_tree.Root, "pids", "hivelet", "live")));
     }
+
+    [Fact]
+    public void CleanupStaleForOneStoreLeavesGroupsWithProcessesAndYoungGroups()
+    {
+        var hierarchies = (string[])["cpu,cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids"];
+        foreach (var h in hierarchies)
+        {
+            foreach (var id in (string[])["live", "busy", "young", "old"])
+                Directory.CreateDirectory(Path.Join(_tree.Root, h, "hivelet", id));
+        }
+        File.WriteAllText(Path.Join(_tree.Root, "memory", "hivelet", "busy", "cgroup.procs"), "4242\n");
+        var hourAgo = DateTime.UtcNow.AddHours(-1);
+        foreach (var h in hierarchies)
+        {
+            foreach (var id in (string[])["live", "busy", "old"])
+                Directory.SetLastWriteTimeUtc(Path.Join(_tree.Root, h, "hivelet", id), hourAgo);
+        }
+        var m = _tree.Manager(FakeCgroupTree.V1MountInfo);
+
+        Assert.Equal(1, m.CleanupStale(new HashSet<string> { "live" }, TimeSpan.FromMinutes(2), killProcesses: false));
+
+        Assert.Null(m.Open("old"));
+        Assert.NotNull(m.Open("live"));
+        Assert.NotNull(m.Open("busy"));
+        Assert.NotNull(m.Open("young"));
+    }
 }

@@ -25,7 +25,9 @@ public static class PruneCommand
             {
                 if (tools.Live.Read(record).Running)
                     continue;
-                long size = DirectorySize(tools.Store.BundleDir(record.Id));
+                // The bundle and what the container wrote into its writable layer (never its merged view).
+                long size = DirectorySize(tools.Store.BundleDir(record.Id)) +
+                    (services.Snapshots.ContainerChangesPath(record.Id) is { } changes ? DirectorySize(changes) : 0);
                 await runtime.RemoveAsync(record, force: false, removeVolumes: false, ct).ConfigureAwait(false);
                 deleted.Add(record.Id);
                 reclaimed += size;

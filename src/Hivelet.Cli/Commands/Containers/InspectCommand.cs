@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Hivelet.Cli.Output;
 using Hivelet.Errors;
@@ -37,12 +38,13 @@ public static class InspectCommand
     {
         var names = new Argument<string[]>(containersOnly ? "CONTAINER" : "NAME|ID") { Arity = ArgumentArity.OneOrMore };
         var type = new Option<string?>("--type") { Description = "Only inspect objects of the given type (container, image)" };
-        var cmd = new Command("inspect", containersOnly ? "Display detailed information on one or more containers" : "Return low-level information on Docker objects") { names };
+        var format = new Option<string?>("--format", "-f") { Description = "Format the output using a Go template ('{{.State.Status}}', '{{json .Config}}')" };
+        var cmd = new Command("inspect", containersOnly ? "Display detailed information on one or more containers" : "Return low-level information on Docker objects") { names, format };
         if (!containersOnly)
             cmd.Options.Add(type);
         cmd.SetServicesAction(globals, (parse, services, _) =>
         {
-            var kind = containersOnly ? "container" : parse.GetValue(type);
+            var kind = containersOnly ? "container" : InspectOutput.CheckType(parse.GetValue(type));
             var containers = new List<ContainerInspect>();
             var images = new List<ImageInspect>();
             var errors = new List<string>();
@@ -66,13 +68,11 @@ public static class InspectCommand
                 }
                 errors.Add(kind == "container" ? $"No such container: {arg}" : kind == "image" ? $"No such image: {arg}" : $"No such object: {arg}");
             }
-            // Docker prints one array; mixing kinds in one call is rare, containers come first.
-            if (images.Count > 0 && containers.Count == 0)
-                Console.WriteLine(JsonSerializer.Serialize(images, CliJsonContext.Default.ListImageInspect));
-            else
-                Console.WriteLine(JsonSerializer.Serialize(containers, ContainerCliJsonContext.Default.ListContainerInspect));
-            if (images.Count > 0 && containers.Count > 0)
-                Console.WriteLine(JsonSerializer.Serialize(images, CliJsonContext.Default.ListImageInspect));
+            // One array, containers first, then images.
+            var items = new JsonArray();
+            InspectOutput.Append(items, JsonSerializer.SerializeToNode(containers, ContainerCliJsonContext.Default.ListContainerInspect));
+            InspectOutput.Append(items, JsonSerializer.SerializeToNode(images, CliJsonContext.Default.ListImageInspect));
+            InspectOutput.Write(Console.Out, items, parse.GetValue(format));
             foreach (var e in errors)
                 Console.Error.WriteLine($"Error: {e}");
             return Task.FromResult(errors.Count == 0 ? 0 : 1);

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Hivelet.Cli.Output;
 using Hivelet.Errors;
 using Hivelet.Runtime.Containers;
+using Hivelet.Text;
 
 namespace Hivelet.Cli.Commands.Containers;
 
@@ -36,6 +38,23 @@ internal sealed partial class ContainerCliJsonContext : JsonSerializerContext;
 
 public static class PsCommand
 {
+    /// <summary>The table headers of Docker's container context, per field.</summary>
+    private static readonly Dictionary<string, string> Headers = new(StringComparer.Ordinal)
+    {
+        ["ID"] = "CONTAINER ID",
+        ["Image"] = "IMAGE",
+        ["Command"] = "COMMAND",
+        ["CreatedAt"] = "CREATED AT",
+        ["RunningFor"] = "CREATED",
+        ["Ports"] = "PORTS",
+        ["State"] = "STATE",
+        ["Status"] = "STATUS",
+        ["Names"] = "NAMES",
+        ["Labels"] = "LABELS",
+        ["Mounts"] = "MOUNTS",
+        ["Networks"] = "NETWORKS",
+    };
+
     public static Command Create(GlobalOptions globals, string name = "ps")
     {
         var all = new Option<bool>("--all", "-a") { Description = "Show all containers (default shows just running)" };
@@ -43,19 +62,36 @@ public static class PsCommand
         var noTrunc = new Option<bool>("--no-trunc") { Description = "Don't truncate output" };
         var last = new Option<int>("--last", "-n") { Description = "Show n last created containers (includes all states)", DefaultValueFactory = _ => -1 };
         var latest = new Option<bool>("--latest", "-l") { Description = "Show the latest created container (includes all states)" };
-        var format = new Option<string?>("--format") { Description = "Format output: table (default) or json" };
-        var cmd = new Command(name, "List containers") { all, quiet, noTrunc, last, latest, format };
+        var format = new Option<string?>("--format")
+        {
+            Description = "Format output: table, json, or a Go template ('table {{.ID}}\\t{{.Names}}', '{{json .}}')",
+        };
+        var filters = new Option<string[]>("--filter", "-f")
+        {
+            Description = "Filter output (status=, name=, id=, label=, ancestor=, exited=)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var cmd = new Command(name, "List containers") { all, quiet, noTrunc, last, latest, format, filters };
         cmd.SetServicesAction(globals, (parse, services, _) =>
         {
             var now = DateTimeOffset.UtcNow;
             var live = services.Live;
+            var filter = PsFilter.Parse(parse.GetValue(filters) ?? []);
             int n = parse.GetValue(latest) ? 1 : parse.GetValue(last);
-            bool showAll = parse.GetValue(all) || n > 0;
+            bool showAll = parse.GetValue(all) || n > 0 || filter.ShowsStopped;
             bool full = parse.GetValue(noTrunc);
-            var fmt = parse.GetValue(format) ?? "table";
-            if (fmt is not ("table" or "json"))
-                throw new InvalidInputException($"ps: unsupported format \"{fmt}\" (table or json)");
+            var fmt = parse.GetValue(format) ?? "";
+            GoTemplate? template = null;
+            bool table = true;
+            if (fmt is not ("" or "table" or "json"))
+            {
+                table = GoTemplate.IsTable(fmt, out var body);
+                template = GoTemplate.Parse(body);
+            }
             var rows = new List<string[]>();
+            var lines = new List<string>();
+            if (template is not null && table)
+                lines.Add(template.Execute(HeaderContext(), GoTemplate.Missing.Error, "*formatter.ContainerContext", HeaderLabel));
             var records = services.Containers.List();
             if (n > 0)
                 records = records.Take(n).ToList();
@@ -63,6 +99,8 @@ public static class PsCommand
             {
                 var state = live.Read(record);
                 if (!showAll && !state.Running)
+                    continue;
+                if (!filter.Matches(record, state, services.Images))
                     continue;
                 var id = full ? record.Id : record.Id[..12];
                 if (parse.GetValue(quiet))
@@ -75,9 +113,9 @@ public static class PsCommand
                     command = command[..19] + "…";
                 command = $"\"{command}\"";
                 var status = state.Describe(now);
-                if (fmt == "json")
+                if (fmt == "json" || template is not null)
                 {
-                    Console.WriteLine(JsonSerializer.Serialize(new PsEntry
+                    var entry = new PsEntry
                     {
                         ID = id,
                         Image = record.ImageRef,
@@ -90,17 +128,44 @@ public static class PsCommand
                         Labels = string.Join(',', record.Config.Labels.Select(kv => $"{kv.Key}={kv.Value}")),
                         Mounts = string.Join(',', record.Mounts.Select(m => m.Name ?? m.Source)),
                         Networks = record.HostConfig.NetworkMode,
-                    }, PsJsonContext.Default.PsEntry));
+                    };
+                    if (template is null)
+                    {
+                        Console.WriteLine(JsonSerializer.Serialize(entry, PsJsonContext.Default.PsEntry));
+                        continue;
+                    }
+                    var labels = record.Config.Labels;
+                    lines.Add(template.Execute(JsonSerializer.SerializeToNode(entry, PsJsonContext.Default.PsEntry),
+                        GoTemplate.Missing.Error, "*formatter.ContainerContext",
+                        (method, args) => method == "Label" && args.Count == 1
+                            ? JsonValue.Create(labels.GetValueOrDefault(GoTemplate.Print(args[0]), ""))
+                            : null));
                     continue;
                 }
                 rows.Add([id, record.ImageRef, command, ContainerState.HumanDuration(now - record.Created) + " ago", status, "", record.Name]);
             }
-            if (!parse.GetValue(quiet) && fmt == "table")
+            if (template is not null)
+                Console.Out.Write(table ? GoTemplate.AlignTabs(lines) : string.Concat(lines.Select(l => l + "\n")));
+            else if (!parse.GetValue(quiet) && fmt is "" or "table")
                 Table.Write(Console.Out, ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], rows);
             return Task.FromResult(0);
         });
         return cmd;
     }
+
+    private static JsonObject HeaderContext()
+    {
+        var o = new JsonObject();
+        foreach (var (field, header) in Headers)
+            o[field] = header;
+        return o;
+    }
+
+    /// <summary>The header of a `{{.Label "com.example.role"}}` column: the last dotted part, upper case ("ROLE").</summary>
+    private static JsonNode? HeaderLabel(string method, IReadOnlyList<JsonNode?> args) =>
+        method == "Label" && args.Count == 1
+            ? JsonValue.Create(GoTemplate.Print(args[0]).Split('.')[^1].Replace('-', ' ').Replace('_', ' ').ToUpperInvariant())
+            : null;
 
     public static string CommandLine(ContainerRecord record) =>
         string.Join(' ', new[] { record.Path }.Concat(record.Args).Where(s => s.Length > 0));

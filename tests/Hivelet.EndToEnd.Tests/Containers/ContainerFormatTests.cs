@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text.Json;
+using Hivelet.EndToEnd.Tests.Harness;
+
+namespace Hivelet.EndToEnd.Tests.Containers;
+
+/// <summary>ps --format/--filter, inspect -f/--type and container prune sizes with the published binary (root).</summary>
+public sealed class ContainerFormatTests
+{
+    [Fact]
+    public async Task Ps_formats_with_go_templates_and_filters_like_docker()
+    {
+        if (!ContainerCli.Privileged)
+        {
+            Console.WriteLine("skipped: containers need root");
+            return;
+        }
+        using var c = new ContainerCli();
+        var web = (await c.Cli.RunOkAsync("run", "-d", "--name", "web", "--label", "role=front", ContainerCli.Image, "sleep", "60")).Stdout.Trim();
+        var done = (await c.Cli.RunOkAsync("run", "-d", "--name", "done", ContainerCli.Image, "exit", "3")).Stdout.Trim();
+        await c.Cli.RunAsync("wait", "done");
+
+        var table = await c.Cli.RunOkAsync("ps", "-a", "--format", "table {{.ID}}\\t{{.Names}}\\t{{.Label \"role\"}}");
+        var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("CONTAINER ID   NAMES     ROLE", lines[0].TrimEnd());
+        Assert.Contains($"{web[..12]}   web       front", lines, StringComparer.Ordinal);
+        Assert.Contains($"{done[..12]}   done", lines.Select(l => l.TrimEnd()), StringComparer.Ordinal);
+
+        var plain = await c.Cli.RunOkAsync("ps", "--format", "{{.Names}}: {{.State}}");
+        Assert.Equal("web: running", plain.Stdout.Trim());
+        // {{json .}} is --format json: the same fields in the same order (RunningFor may tick between the two).
+        var json = JsonDocument.Parse((await c.Cli.RunOkAsync("ps", "--format", "{{json .}}")).Stdout).RootElement;
+        var builtIn = JsonDocument.Parse((await c.Cli.RunOkAsync("ps", "--format", "json")).Stdout).RootElement;
+        Assert.Equal(builtIn.EnumerateObject().Select(p => p.Name), json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(builtIn.GetProperty("ID").GetString(), json.GetProperty("ID").GetString());
+        Assert.Equal("web", json.GetProperty("Names").GetString());
+
+        var unknown = await c.Cli.RunAsync("ps", "--format", "{{.Nope}}");
+        Assert.Equal(125, unknown.ExitCode);
+        Assert.Contains("can't evaluate field Nope", unknown.Stderr, StringComparison.Ordinal);
+
+        Assert.Equal(done, (await c.Cli.RunOkAsync("ps", "-q", "--no-trunc", "--filter", "status=exited")).Stdout.Trim());
+        Assert.Equal(done, (await c.Cli.RunOkAsync("ps", "-q", "--no-trunc", "-f", "exited=3")).Stdout.Trim());
+        Assert.Equal("", (await c.Cli.RunOkAsync("ps", "-q", "-f", "exited=4")).Stdout.Trim());
+        Assert.Equal(web, (await c.Cli.RunOkAsync("ps", "-aq", "--no-trunc", "-f", "label=role=front")).Stdout.Trim());
+        Assert.Equal(web, (await c.Cli.RunOkAsync("ps", "-aq", "--no-trunc", "-f", "name=we")).Stdout.Trim());
+        Assert.Equal(done, (await c.Cli.RunOkAsync("ps", "-aq", "--no-trunc", "-f", $"id={done[..6]}")).Stdout.Trim());
+        Assert.Equal(2, (await c.Cli.RunOkAsync("ps", "-aq", "-f", $"ancestor={ContainerCli.Image}")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(done, (await c.Cli.RunOkAsync("ps", "-q", "--no-trunc", "-l")).Stdout.Trim());
+        var bad = await c.Cli.RunAsync("ps", "-f", "colour=red");
+        Assert.Equal(125, bad.ExitCode);
+        Assert.Contains("invalid filter 'colour'", bad.Stderr, StringComparison.Ordinal);
+
+        var images = await c.Cli.RunOkAsync("images", "--format", "{{.Repository}}:{{.Tag}}");
+        Assert.Equal("hivelet/fixture:latest", images.Stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Inspect_prints_one_array_and_formats_paths_of_its_json()
+    {
+        if (!ContainerCli.Privileged)
+        {
+            Console.WriteLine("skipped: containers need root");
+            return;
+        }
+        using var c = new ContainerCli();
+        var id = (await c.Cli.RunOkAsync("create", "--name", "box", ContainerCli.Image, "pid")).Stdout.Trim();
+
+        var both = await c.Cli.RunOkAsync("inspect", "box", ContainerCli.Image);
+        var array = JsonDocument.Parse(both.Stdout).RootElement;
+        Assert.Equal(2, array.GetArrayLength());
+        Assert.Equal(id, array[0].GetProperty("Id").GetString());
+        Assert.StartsWith("sha256:", array[1].GetProperty("Id").GetString(), StringComparison.Ordinal);
+
+        var status = await c.Cli.RunOkAsync("inspect", "-f", "{{.State.Status}} {{.Name}}", "box");
+        Assert.Equal("created /box", status.Stdout.Trim());
+        var config = await c.Cli.RunOkAsync("inspect", "--format", "{{json .Config.Cmd}}", "box");
+        Assert.Equal("[\"pid\"]", config.Stdout.Trim());
+        var imageOnly = await c.Cli.RunOkAsync("inspect", "--type", "image", "-f", "{{.Id}}", ContainerCli.Image);
+        Assert.Equal(array[1].GetProperty("Id").GetString(), imageOnly.Stdout.Trim());
+        var notImage = await c.Cli.RunAsync("inspect", "--type", "image", "box");
+        Assert.Contains("No such image: box", notImage.Stderr, StringComparison.Ordinal);
+        var badType = await c.Cli.RunAsync("inspect", "--type", "volume", "box");
+        Assert.Equal(125, badType.ExitCode);
+        Assert.Contains("\"volume\" is not a valid value for --type", badType.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Container_prune_counts_what_the_container_wrote()
+    {
+        if (!ContainerCli.Privileged)
+        {
+            Console.WriteLine("skipped: containers need root");
+            return;
+        }
+        using var c = new ContainerCli();
+        await c.Cli.RunOkAsync("run", "--name", "writer", ContainerCli.Image, "write", "/big.txt", new string('x', 120_000));
+        var prune = await c.Cli.RunOkAsync("container", "prune", "-f");
+        var reclaimed = prune.Stdout.Split('\n').Single(l => l.StartsWith("Total reclaimed space: ", StringComparison.Ordinal))[23..].Trim();
+        Assert.EndsWith("kB", reclaimed, StringComparison.Ordinal);
+        Assert.True(double.Parse(reclaimed[..^2], CultureInfo.InvariantCulture) >= 120, prune.Stdout);
+    }
+}
