@@ -6,7 +6,7 @@ namespace Hivelet.EndToEnd.Tests;
 
 /// <summary>
 /// kill -9 in the middle of a pull: during the download (the next pull resumes with Range requests,
-/// counted by a proxy) and during the unpack (the next pull succeeds and the leftovers go away).
+/// counted by a proxy) and while layers unpack side by side (the next pull succeeds and the leftovers go away).
 /// </summary>
 [Collection(RegistryCollection.Name)]
 public sealed class PullResumeTests(RegistryFixture fixture)
@@ -61,25 +61,33 @@ public sealed class PullResumeTests(RegistryFixture fixture)
     }
 
     [E2EFact(Peers.Registry)]
-    public async Task Pull_killed_during_unpack_succeeds_next_time_and_leaves_no_temp_snapshots()
+    public async Task Pull_killed_during_concurrent_unpack_succeeds_next_time_and_leaves_no_temp_snapshots()
     {
         var image = Big.Value;
-        var reference = await PullSupport.PushAsync(fixture.Registry, "resume/unpack", "v1", image);
+        await PullSupport.PushAsync(fixture.Registry, "resume/unpack", "v1", image);
+        using var proxy = new CountingProxy(fixture.Registry.Port);
+        var reference = $"{proxy.Host}/resume/unpack:v1";
         using var cli = new HiveletCli();
         var tmp = Path.Combine(cli.Root, "snapshots", "tmp");
-        var extracting = $"{image.Layers[0].Blob.Digest.Short}: Extracting";
+        long holdAt = TotalBytes(image) * 4 / 10;
 
+        // Both layers stream into their own unpack directories; the bottom one is held mid-way, so
+        // neither can be committed (the top waits for its parent) when the kill comes.
+        proxy.HoldAfter(holdAt);
         using (var run = BackgroundRun.Start(cli, "pull", reference))
         {
+            await proxy.WaitForBytesAsync(holdAt, TimeSpan.FromSeconds(90));
             await run.WaitUntilAsync(
-                () => run.Stdout.Contains(extracting, StringComparison.Ordinal) &&
-                      Directory.Exists(tmp) && Directory.EnumerateFileSystemEntries(tmp).Any(),
-                "unpack of the bottom layer", TimeSpan.FromSeconds(90));
+                () => Directory.Exists(tmp) && Directory.EnumerateFileSystemEntries(tmp).Count() >= 2,
+                "both layers unpacking", TimeSpan.FromSeconds(90));
             run.KillHard();
         }
+        proxy.Release();
         Assert.False(Directory.Exists(PullSupport.SnapshotFs(cli.Root, PullSupport.ChainIds(image)[^1])),
-            "the top layer was committed although the pull was killed while unpacking the bottom one");
-        Assert.NotEmpty(Directory.EnumerateFileSystemEntries(tmp));
+            "the top layer was committed although its parent never finished");
+        Assert.False(Directory.Exists(PullSupport.SnapshotFs(cli.Root, PullSupport.ChainIds(image)[0])),
+            "the bottom layer was committed although its download was held");
+        Assert.True(Directory.EnumerateFileSystemEntries(tmp).Count() >= 2);
 
         (await cli.RunAsync("pull", reference)).EnsureSuccess();
         (await cli.RunAsync("images")).EnsureSuccess();

@@ -76,6 +76,23 @@ public static partial class Sys
         return new SafeFileHandle((nint)fd, ownsHandle: true);
     }
 
+    /// <summary>
+    /// Creates a new regular file with <paramref name="mode"/> (filtered by the umask), never through an
+    /// existing name or symlink; returns 0 or the errno (EEXIST when the name is taken).
+    /// </summary>
+    public static int TryCreateFileAt(SafeDirectoryHandle parent, string name, uint mode, out SafeFileHandle? file)
+    {
+        int flags = Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC;
+        int fd = Libc.openat(parent.Fd, name, flags, mode);
+        if (fd == -1)
+        {
+            file = null;
+            return Marshal.GetLastPInvokeError();
+        }
+        file = new SafeFileHandle((nint)fd, ownsHandle: true);
+        return 0;
+    }
+
     /// <summary>Writes all of <paramref name="data"/> at the current position.</summary>
     public static unsafe void WriteAll(SafeFileHandle file, ReadOnlySpan<byte> data, string subject)
     {

@@ -44,7 +44,7 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
         using (var reader = new TarReader(hashing, leaveOpen: true))
         using (var resolver = new RootedResolver(rootHandle, useOpenat2: !options.DisableOpenat2, _logger))
         using (var unpacker = new LayerUnpacker(resolver, layer, options.PreserveOwnership ?? Environment.IsPrivilegedProcess,
-                   options.SkipUnpermittedDevices, _logger, ct))
+                   options.SkipUnpermittedDevices, _logger, ct, options.OverlayUpper))
         {
             LayersLog.ApplyStarted(_logger, layer, compression, root);
             int entries = 0;

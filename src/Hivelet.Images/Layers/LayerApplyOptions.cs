@@ -28,6 +28,13 @@ public sealed class LayerApplyOptions
     /// </summary>
     public bool Sync { get; init; }
 
+    /// <summary>
+    /// The root is the empty upper directory of an overlay layer, the layers below not visible: deletions
+    /// are written as overlay whiteouts and opaque xattrs. A layer that needs the layers below (a hard link
+    /// into them, a parent directory it does not carry) fails with <see cref="LayerNeedsParentException"/>.
+    /// </summary>
+    internal bool OverlayUpper { get; init; }
+
     /// <summary>Test hook: never use openat2, exercise the component-by-component resolver.</summary>
     internal bool DisableOpenat2 { get; init; }
 }

@@ -16,6 +16,9 @@ internal sealed class LayerUnpacker : IDisposable
     private const string WhiteoutPrefix = ".wh.";
     private const string WhiteoutMetaPrefix = ".wh..wh.";
     private const string OpaqueMarker = ".wh..wh..opq";
+    private const string OverlayOpaqueXattr = "trusted.overlay.opaque";
+    private const string DefaultAclXattr = "system.posix_acl_default";
+    private const uint SetGidBit = 0x400;
     private const int CopyBufferSize = 1 << 20;
 
     private readonly RootedResolver _resolver;
@@ -25,14 +28,33 @@ internal sealed class LayerUnpacker : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationToken _ct;
     private readonly byte[] _buffer;
+    private readonly bool _overlayUpper;
+
+    // Overlay-upper mode: directories the resolver had to create that no entry of this layer named
+    // (yet). Any left at the end mean the layer relies on what is below it (a parent directory's
+    // metadata, a symlinked parent): the layer must be applied onto the merged view instead.
+    private readonly HashSet<string> _implicitDirectories = new(StringComparer.Ordinal);
+    private bool _setGidDirectorySeen;
+    private bool _defaultAclSeen;
 
     // Paths this layer created, with their ancestors: an opaque marker must spare them whatever the
     // order of entries (image-spec layer.md, "Opaque Whiteout").
     private readonly HashSet<string> _touched = new(StringComparer.Ordinal);
     private readonly List<(string Path, DateTimeOffset Atime, DateTimeOffset Mtime)> _directoryTimes = [];
 
-    public LayerUnpacker(RootedResolver resolver, string layer, bool chown, bool skipUnpermittedDevices, ILogger logger, CancellationToken ct)
+    /// <param name="overlayUpper">
+    /// The root is the empty upper directory of an overlay layer whose lower layers are not visible:
+    /// whiteouts become overlay whiteouts (0/0 character devices), opaque markers the
+    /// trusted.overlay.opaque xattr, and an entry that needs the layers below throws
+    /// <see cref="LayerNeedsParentException"/>. Since the root starts empty, files are created
+    /// without looking first, and ownership and mode calls that would change nothing are skipped.
+    /// </param>
+    public LayerUnpacker(RootedResolver resolver, string layer, bool chown, bool skipUnpermittedDevices, ILogger logger,
+        CancellationToken ct, bool overlayUpper = false)
     {
+        _overlayUpper = overlayUpper;
+        if (overlayUpper)
+            resolver.CreatedDirectories = _implicitDirectories;
         _resolver = resolver;
         _layer = layer;
         _chown = chown;
@@ -62,7 +84,10 @@ internal sealed class LayerUnpacker : IDisposable
                 return;
             }
             MarkTouched(path);
+            NoteXattrs(entry);
             var parent = _resolver.Resolve(parentPath, create: true)!;
+            if (_overlayUpper && TryCreateFresh(entry, reader, parent, name, path))
+                return;
             if (!PrepareDestination(entry, parent, name))
             {
                 UpdateDirectory(entry, parent, name, path);
@@ -100,6 +125,13 @@ internal sealed class LayerUnpacker : IDisposable
     /// <summary>Sets directory times last: creating children would have bumped them.</summary>
     public void Finish()
     {
+        if (_overlayUpper && _implicitDirectories.Count > 0)
+        {
+            var first = _implicitDirectories.First();
+            throw new LayerNeedsParentException(first == RootedResolver.UnknownCreated
+                ? "a directory was created behind a symlink"
+                : $"directory \"{first}\" has no entry in the layer");
+        }
         foreach (var (path, atime, mtime) in _directoryTimes)
         {
             _ct.ThrowIfCancellationRequested();
@@ -117,6 +149,61 @@ internal sealed class LayerUnpacker : IDisposable
             }
         }
     }
+
+    private void NoteXattrs(TarEntry entry)
+    {
+        if (entry.Type == TarEntryType.Directory && ((uint)entry.Mode & SetGidBit) != 0)
+            _setGidDirectorySeen = true;
+        if (entry.Xattrs.Count > 0 && entry.Xattrs.ContainsKey(DefaultAclXattr))
+            _defaultAclSeen = true;
+    }
+
+    /// <summary>
+    /// Overlay-upper fast path for files and directories: create first (O_EXCL / mkdirat), and only
+    /// when the name is taken (an entry repeated in the same layer) take the careful path. False
+    /// when nothing was done.
+    /// </summary>
+    private bool TryCreateFresh(TarEntry entry, TarReader reader, SafeDirectoryHandle parent, string name, string path)
+    {
+        uint mode = (uint)entry.Mode & 0xFFF;
+        if (entry.Type == TarEntryType.File)
+        {
+            int err = Sys.TryCreateFileAt(parent, name, mode & 0x1FF, out var file);
+            if (err == Errnos.EEXIST)
+                return false;
+            if (err != 0)
+                throw new ErrnoException("openat", name, err);
+            using (file)
+                WriteAndFinishFile(entry, reader, file!, createdWithMode: true);
+            return true;
+        }
+        if (entry.Type == TarEntryType.Directory)
+        {
+            int err = Sys.TryMkdirAt(parent, name, mode & 0x1FF);
+            if (err == Errnos.EEXIST)
+                return false;
+            if (err != 0)
+                throw new ErrnoException("mkdirat", name, err);
+            _implicitDirectories.Remove(path);
+            if (NeedsChown(entry) || NeedsChmod(mode) || entry.Xattrs.Count > 0)
+                UpdateDirectory(entry, parent, name, path, fresh: true);
+            else
+                _directoryTimes.Add((path, entry.AccessTime ?? entry.ModifiedTime, entry.ModifiedTime));
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A new file or directory made by this process in an empty root is already root:root when the
+    /// process runs as root:root and no set-gid directory of the layer passed its group on.
+    /// </summary>
+    private bool NeedsChown(TarEntry entry) =>
+        _chown && !(_overlayUpper && entry.Uid == 0 && entry.Gid == 0 && !_setGidDirectorySeen && ProcessIdentity.IsRootRoot);
+
+    /// <summary>The mode given to openat/mkdirat is exact unless the umask (or a default ACL) took bits away or special bits are asked for.</summary>
+    private bool NeedsChmod(uint mode) =>
+        !_overlayUpper || _defaultAclSeen || (mode & 0xE00) != 0 || (mode & ProcessIdentity.Umask) != 0;
 
     private void MarkTouched(string path)
     {
@@ -143,6 +230,7 @@ internal sealed class LayerUnpacker : IDisposable
         bool isDir = (mode & Sys.S_IFMT) == Sys.S_IFDIR;
         if (isDir && entry.Type == TarEntryType.Directory)
             return false;
+        _replacedWhiteout = _overlayUpper && entry.Type == TarEntryType.Directory && (mode & Sys.S_IFMT) == Sys.S_IFCHR;
         if (isDir)
         {
             RemoveAll(parent, name);
@@ -160,16 +248,29 @@ internal sealed class LayerUnpacker : IDisposable
     private void WriteFile(TarEntry entry, TarReader reader, SafeDirectoryHandle parent, string name)
     {
         using var file = Sys.CreateFileAt(parent, name);
-        int n;
-        while ((n = reader.ReadData(_buffer)) > 0)
+        WriteAndFinishFile(entry, reader, file, createdWithMode: false);
+    }
+
+    private void WriteAndFinishFile(TarEntry entry, TarReader reader, SafeFileHandle file, bool createdWithMode)
+    {
+        // Fill the buffer before writing: decompressors hand out small pieces, and one write(2) per
+        // file (up to 1 MiB) is what keeps the per-file cost at GNU tar's level or below.
+        while (true)
         {
-            Sys.WriteAll(file, _buffer.AsSpan(0, n), entry.Name);
+            int filled = 0, n;
+            while (filled < _buffer.Length && (n = reader.ReadData(_buffer.AsSpan(filled))) > 0)
+                filled += n;
+            if (filled == 0)
+                break;
+            Sys.WriteAll(file, _buffer.AsSpan(0, filled), entry.Name);
             _ct.ThrowIfCancellationRequested();
         }
         // chown clears setuid/setgid, so it must come before chmod.
-        if (_chown)
+        if (NeedsChown(entry))
             Sys.FChown(file, Id(entry.Uid, entry), Id(entry.Gid, entry), entry.Name);
-        Sys.FChmod(file, (uint)entry.Mode & 0xFFF, entry.Name);
+        uint mode = (uint)entry.Mode & 0xFFF;
+        if (!createdWithMode || NeedsChmod(mode))
+            Sys.FChmod(file, mode, entry.Name);
         foreach (var (key, value) in entry.Xattrs)
         {
             if (AllowXattr(entry, key))
@@ -184,17 +285,37 @@ internal sealed class LayerUnpacker : IDisposable
         int err = Sys.TryMkdirAt(parent, name, 0x1C0);
         if (err != 0)
             throw new ErrnoException("mkdirat", name, err);
+        if (_replacedWhiteout)
+        {
+            // The layer deleted this directory below and made a new one: nothing of the old one shows.
+            _replacedWhiteout = false;
+            int open = Sys.TryOpenDirectoryAt(parent, name, out var dir);
+            if (open != 0)
+                throw new ErrnoException("openat", name, open);
+            using (dir)
+                SetOpaque(dir!, name);
+        }
         UpdateDirectory(entry, parent, name, path);
     }
 
-    private void UpdateDirectory(TarEntry entry, SafeDirectoryHandle parent, string name, string path)
+    private bool _replacedWhiteout;
+
+    private static void SetOpaque(SafeDirectoryHandle dir, string name)
     {
+        int err = Sys.TryFSetXattr(dir, OverlayOpaqueXattr, "y"u8);
+        if (err != 0)
+            throw new ErrnoException($"setxattr {OverlayOpaqueXattr}", name, err);
+    }
+
+    private void UpdateDirectory(TarEntry entry, SafeDirectoryHandle parent, string name, string path, bool fresh = false)
+    {
+        _implicitDirectories.Remove(path);
         int err = Sys.TryOpenDirectoryAt(parent, name, out var dir);
         if (err != 0)
             throw new ErrnoException("openat", name, err);
         using (dir)
         {
-            if (_chown)
+            if (fresh ? NeedsChown(entry) : _chown)
                 Sys.FChown(dir!, Id(entry.Uid, entry), Id(entry.Gid, entry), entry.Name);
             Sys.FChmod(dir!, (uint)entry.Mode & 0xFFF, entry.Name);
             foreach (var (key, value) in entry.Xattrs)
@@ -215,11 +336,15 @@ internal sealed class LayerUnpacker : IDisposable
         if (string.Equals(target, path, StringComparison.Ordinal))
             return;
         var (targetParentPath, targetName) = LayerPath.Split(target);
-        var targetParent = _resolver.ResolveOwned(targetParentPath)
-            ?? throw new InvalidInputException($"apply layer {_layer}: entry \"{entry.Name}\": hard link target \"{entry.LinkName}\" does not exist");
+        var targetParent = _resolver.ResolveOwned(targetParentPath);
+        if (targetParent is null && _overlayUpper)
+            throw new LayerNeedsParentException($"hard link \"{entry.Name}\" names \"{entry.LinkName}\", which is not in the layer");
+        targetParent = targetParent ?? throw new InvalidInputException($"apply layer {_layer}: entry \"{entry.Name}\": hard link target \"{entry.LinkName}\" does not exist");
         try
         {
             int st = Sys.TryStatAt(targetParent, targetName, out uint mode, out _);
+            if (st == Errnos.ENOENT && _overlayUpper)
+                throw new LayerNeedsParentException($"hard link \"{entry.Name}\" names \"{entry.LinkName}\", which is not in the layer");
             if (st == Errnos.ENOENT)
                 throw new InvalidInputException($"apply layer {_layer}: entry \"{entry.Name}\": hard link target \"{entry.LinkName}\" does not exist");
             if (st != 0)
@@ -341,6 +466,11 @@ internal sealed class LayerUnpacker : IDisposable
 
     private void ApplyWhiteout(TarEntry entry, string parentPath, string name)
     {
+        if (_overlayUpper)
+        {
+            ApplyOverlayWhiteout(entry, parentPath, name);
+            return;
+        }
         if (name == OpaqueMarker)
         {
             _resolver.Invalidate();
@@ -379,6 +509,46 @@ internal sealed class LayerUnpacker : IDisposable
             return;
         RemoveAll(parent, target);
         _resolver.Invalidate();
+        LayersLog.Whiteout(_logger, _layer, targetPath);
+    }
+
+    /// <summary>
+    /// Overlay-upper mode: records the deletion the way overlayfs reads it instead of doing it (the
+    /// layers below are not visible here): a 0/0 character device for a whiteout, the opaque xattr
+    /// for an opaque marker. What this layer itself created is spared, as in the merged view.
+    /// </summary>
+    private void ApplyOverlayWhiteout(TarEntry entry, string parentPath, string name)
+    {
+        if (name == OpaqueMarker)
+        {
+            // An opaque root cannot be expressed in an upper directory (overlayfs ignores it there).
+            if (parentPath.Length == 0)
+                throw new LayerNeedsParentException("the layer makes its root directory opaque");
+            var dir = _resolver.Resolve(parentPath, create: true)!;
+            SetOpaque(dir, parentPath);
+            LayersLog.Opaque(_logger, _layer, parentPath, 0);
+            return;
+        }
+        if (name.StartsWith(WhiteoutMetaPrefix, StringComparison.Ordinal))
+        {
+            LayersLog.EntryIgnored(_logger, _layer, entry.Name, "unknown whiteout meta entry");
+            return;
+        }
+        string target = name[WhiteoutPrefix.Length..];
+        if (target.Length == 0 || target == "." || target == "..")
+            throw new InvalidInputException($"apply layer {_layer}: entry \"{entry.Name}\": invalid whiteout name");
+        string targetPath = LayerPath.Join(parentPath, target);
+        if (_touched.Contains(targetPath))
+            return;
+        var parent = _resolver.Resolve(parentPath, create: true)!;
+        int err = Sys.TryMknodAt(parent, target, Sys.S_IFCHR, 0);
+        if (err == Errnos.EEXIST)
+        {
+            // Only an earlier whiteout of this layer can be there (what the layer created is touched).
+            return;
+        }
+        if (err != 0)
+            throw new ErrnoException("mknodat", targetPath, err);
         LayersLog.Whiteout(_logger, _layer, targetPath);
     }
 

@@ -34,6 +34,16 @@ internal sealed class RootedResolver : IDisposable
     public SafeDirectoryHandle Root => _root;
 
     /// <summary>
+    /// When set, receives the path (relative to the root) of every directory that <see cref="Resolve"/>
+    /// creates because it was missing, or <see cref="UnknownCreated"/> when the walk went through a
+    /// symlink and the created directory's path is not the one asked for.
+    /// </summary>
+    public ICollection<string>? CreatedDirectories { get; set; }
+
+    /// <summary>Recorded in <see cref="CreatedDirectories"/> for a directory created behind a symlink.</summary>
+    public const string UnknownCreated = "\0";
+
+    /// <summary>
     /// The directory <paramref name="path"/> (clean, relative), created 0755 where missing when
     /// <paramref name="create"/>. Returns null when it does not exist and create is false. The handle
     /// belongs to the resolver: valid until the next call, never disposed by the caller.
@@ -99,6 +109,11 @@ internal sealed class RootedResolver : IDisposable
         var pending = new List<string>(path.Split('/'));
         pending.Reverse();
         int links = 0;
+        bool dotted = false;
+        // The components opened so far, while no symlink or ".." made them differ from the path asked for.
+        var logical = new List<string>();
+        string LogicalPath(List<SafeDirectoryHandle> opened, string last) =>
+            opened.Count == 0 ? last : string.Join('/', logical.Take(opened.Count)) + "/" + last;
         try
         {
             while (pending.Count > 0)
@@ -109,6 +124,7 @@ internal sealed class RootedResolver : IDisposable
                     continue;
                 if (part == "..")
                 {
+                    dotted = true;
                     // ".." at the root stays at the root, as in a chroot.
                     if (stack.Count > 0)
                     {
@@ -122,6 +138,8 @@ internal sealed class RootedResolver : IDisposable
                 if (err == 0)
                 {
                     stack.Add(next!);
+                    if (logical.Count < stack.Count)
+                        logical.Add(part);
                     continue;
                 }
                 if (err == Errnos.ENOENT)
@@ -131,6 +149,8 @@ internal sealed class RootedResolver : IDisposable
                     int mk = Sys.TryMkdirAt(current, part, 0x1ED);
                     if (mk != 0 && mk != Errnos.EEXIST)
                         throw new ErrnoException("mkdirat", path, mk);
+                    if (mk == 0 && CreatedDirectories is { } created)
+                        created.Add(links == 0 && !dotted ? LogicalPath(stack, part) : UnknownCreated);
                     pending.Add(part);
                     continue;
                 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Hivelet.Errors;
 using Hivelet.IO;
 using Hivelet.Images.Content;
@@ -6,6 +7,7 @@ using Hivelet.Images.Oci;
 using Hivelet.Images.Platforms;
 using Hivelet.Images.References;
 using Hivelet.Images.Registry;
+using Hivelet.Images.Snapshots;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,8 +15,10 @@ namespace Hivelet.Images.Pulling;
 
 /// <summary>
 /// pull = resolve the reference, pick the platform manifest, download config and layers (in parallel,
-/// verified, resumable) and unpack them in order as soon as each one is in, then record the image.
-/// Download of layer N+1 overlaps the unpack of layer N; nothing is recorded until all of it verified.
+/// verified, resumable) and unpack them, then record the image. With the overlay driver every layer is
+/// unpacked while it downloads, side by side with the others, and committed in chain order; with the
+/// copy driver layers are unpacked in order as soon as each one is in. Nothing is recorded until all of
+/// it verified.
 /// </summary>
 public sealed class ImagePuller
 {
@@ -138,7 +142,203 @@ public sealed class ImagePuller
         return record;
     }
 
-    private async Task DownloadAndUnpackAsync(RegistryClient client, string repo, ImageManifest manifest,
+    private Task DownloadAndUnpackAsync(RegistryClient client, string repo, ImageManifest manifest,
+        IReadOnlyList<Digest> diffIds, IReadOnlyList<Digest> chainIds, IPullObserver observer, CancellationToken ct) =>
+        _unpacker.SupportsDetached
+            ? DownloadAndApplyConcurrentlyAsync(client, repo, manifest, diffIds, chainIds, observer, ct)
+            : DownloadAndUnpackInOrderAsync(client, repo, manifest, diffIds, chainIds, observer, ct);
+
+    /// <summary>
+    /// The overlay way: every layer is applied into its own empty directory while it downloads (the
+    /// body is teed into the ingest file and the unpack), or from the content store when its blob was
+    /// already there, all layers side by side; then they are committed strictly in chain order, each
+    /// only once its download verified (digest) and its apply verified (diff_id). A layer that fails
+    /// stops the pull: the ones below it that were complete stay committed, nothing above it is.
+    /// </summary>
+    private async Task DownloadAndApplyConcurrentlyAsync(RegistryClient client, string repo, ImageManifest manifest,
+        IReadOnlyList<Digest> diffIds, IReadOnlyList<Digest> chainIds, IPullObserver observer, CancellationToken ct)
+    {
+        int count = manifest.Layers.Count;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var token = linked.Token;
+        using var downloadGate = new SemaphoreSlim(MaxConcurrentDownloads);
+        using var applyGate = new SemaphoreSlim(Math.Max(1, Math.Min(MaxConcurrentDownloads, Environment.ProcessorCount)));
+        var layers = new Task<IActiveSnapshot?>[count];
+        for (int i = 0; i < count; i++)
+            observer.Layer(manifest.Layers[i].ParsedDigest(), LayerPhase.Waiting, 0, manifest.Layers[i].Size);
+        var context = new LayerJob(client, repo, manifest, diffIds, chainIds, observer, downloadGate, applyGate);
+        for (int i = 0; i < count; i++)
+        {
+            layers[i] = FetchAndApplyAsync(context, i, token);
+            // A failure anywhere stops everything at once, not when the commits reach that layer.
+            _ = layers[i].ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), linked,
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+
+        int committed = 0;
+        try
+        {
+            for (; committed < count; committed++)
+            {
+                var applied = await layers[committed].ConfigureAwait(false);
+                token.ThrowIfCancellationRequested();
+                var layer = manifest.Layers[committed];
+                if (applied is not null)
+                {
+                    _unpacker.CommitApplied(applied, manifest, chainIds, committed, observer);
+                }
+                else
+                {
+                    // Already unpacked (then this returns at once) or in need of its parent's merged view.
+                    await Task.Run(() => _unpacker.UnpackLayer(manifest, diffIds, chainIds, committed, observer, token), token)
+                        .ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception failure)
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            for (int i = committed; i < count; i++)
+            {
+                try
+                {
+                    (await layers[i].ConfigureAwait(false))?.Dispose();
+                }
+                catch (Exception)
+                {
+                    // Reported below: the first failure in layer order is the one that stopped the pull.
+                }
+            }
+            var first = FirstFailure(layers, null);
+            if (first is OperationCanceledException && failure is not OperationCanceledException)
+                ExceptionDispatchInfo.Throw(failure);
+            throw first;
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The pull already ended.
+        }
+    }
+
+    private sealed record LayerJob(RegistryClient Client, string Repo, ImageManifest Manifest, IReadOnlyList<Digest> DiffIds,
+        IReadOnlyList<Digest> ChainIds, IPullObserver Observer, SemaphoreSlim DownloadGate, SemaphoreSlim ApplyGate);
+
+    /// <summary>
+    /// Makes sure layer <paramref name="index"/>'s blob is in the content store and returns it applied
+    /// (uncommitted), or null when it is already unpacked or must be applied onto its parent's merged view.
+    /// </summary>
+    private async Task<IActiveSnapshot?> FetchAndApplyAsync(LayerJob job, int index, CancellationToken ct)
+    {
+        var layer = job.Manifest.Layers[index];
+        var digest = layer.ParsedDigest();
+        bool unpacked = _unpacker.IsUnpacked(job.ChainIds, index);
+        if (_content.Exists(digest))
+        {
+            PullLog.BlobPresent(_logger, digest.ToString());
+            job.Observer.Layer(digest, LayerPhase.AlreadyExists, layer.Size, layer.Size);
+            return unpacked ? null : await ApplyFromStoreAsync(job, index, ct).ConfigureAwait(false);
+        }
+        await job.DownloadGate.WaitAsync(ct).ConfigureAwait(false);
+        Task<IActiveSnapshot?>? apply = null;
+        LayerStream? tee = null;
+        try
+        {
+            using var writer = _content.OpenWriter(digest, layer.Size);
+            if (_content.Exists(digest))
+            {
+                // Another process committed it while we waited for its ingest lock.
+                job.Observer.Layer(digest, LayerPhase.AlreadyExists, layer.Size, layer.Size);
+            }
+            else
+            {
+                // A resumed download starts mid-blob: unpack it from the store once complete instead.
+                IContentWriter target = writer;
+                if (!unpacked && writer.Offset == 0)
+                {
+                    tee = new LayerStream(writer);
+                    target = tee.Writer;
+                    var reader = tee.Reader;
+                    apply = Task.Factory.StartNew(() =>
+                    {
+                        using (reader)
+                            return _unpacker.ApplyDetached(job.Manifest, job.DiffIds, job.ChainIds, index, reader, ct);
+                    }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                }
+                var progress = new SyncProgress<long>(n => job.Observer.Layer(digest, LayerPhase.Downloading, n, layer.Size));
+                job.Observer.Layer(digest, LayerPhase.Downloading, writer.Offset, layer.Size);
+                await job.Client.FetchBlobAsync(job.Repo, layer, target, progress, ct).ConfigureAwait(false);
+                job.Observer.Layer(digest, LayerPhase.DownloadComplete, layer.Size, layer.Size);
+            }
+        }
+        catch
+        {
+            tee?.Dispose();
+            if (apply is not null)
+            {
+                // The download's error is the one to report; the apply only saw its stream end early.
+                try
+                {
+                    (await apply.ConfigureAwait(false))?.Dispose();
+                }
+                catch (Exception)
+                {
+                }
+            }
+            throw;
+        }
+        finally
+        {
+            job.DownloadGate.Release();
+        }
+        tee?.Dispose();
+        if (unpacked)
+            return null;
+        if (apply is null)
+            return await ApplyFromStoreAsync(job, index, ct).ConfigureAwait(false);
+        job.Observer.Layer(digest, LayerPhase.Extracting, layer.Size, layer.Size);
+        try
+        {
+            return await apply.ConfigureAwait(false);
+        }
+        catch (Exception) when (tee!.Broken && !ct.IsCancellationRequested)
+        {
+            PullLog.StreamRestarted(_logger, digest.ToString());
+            return await ApplyFromStoreAsync(job, index, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IActiveSnapshot?> ApplyFromStoreAsync(LayerJob job, int index, CancellationToken ct)
+    {
+        var layer = job.Manifest.Layers[index];
+        var digest = layer.ParsedDigest();
+        await job.ApplyGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await Task.Factory.StartNew(() =>
+            {
+                job.Observer.Layer(digest, LayerPhase.Extracting, 0, layer.Size);
+                using var blob = new ProgressReadStream(_content.OpenRead(digest),
+                    new SyncProgress<long>(n => job.Observer.Layer(digest, LayerPhase.Extracting, n, layer.Size)));
+                return _unpacker.ApplyDetached(job.Manifest, job.DiffIds, job.ChainIds, index, blob, ct);
+            }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        finally
+        {
+            job.ApplyGate.Release();
+        }
+    }
+
+    /// <summary>The copy driver's way: each layer is copied from its committed parent, so strictly in order.</summary>
+    private async Task DownloadAndUnpackInOrderAsync(RegistryClient client, string repo, ImageManifest manifest,
         IReadOnlyList<Digest> diffIds, IReadOnlyList<Digest> chainIds, IPullObserver observer, CancellationToken ct)
     {
         int count = manifest.Layers.Count;
@@ -186,9 +386,9 @@ public sealed class ImagePuller
         }
     }
 
-    private static Exception FirstFailure(Task[] downloads, Task unpack)
+    private static Exception FirstFailure(Task[] downloads, Task? unpack)
     {
-        foreach (var t in downloads.Prepend(unpack))
+        foreach (var t in unpack is null ? downloads : downloads.Prepend(unpack))
         {
             if (t.Exception?.InnerException is { } e and not OperationCanceledException)
                 return e;

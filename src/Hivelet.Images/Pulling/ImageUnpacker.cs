@@ -11,8 +11,10 @@ namespace Hivelet.Images.Pulling;
 
 /// <summary>
 /// Turns an image's layer blobs into committed snapshots, bottom to top, one per chain ID. Shared by
-/// pull (which feeds it layers as their downloads finish) and load. Layers must be applied in order, so
-/// this is sequential; a layer whose chain is already unpacked is skipped.
+/// pull and load. <see cref="UnpackLayer"/> applies onto the merged view of the committed parent, so
+/// layer after layer; with a driver that supports it, <see cref="ApplyDetached"/> applies a layer before
+/// its parent exists and <see cref="CommitApplied"/> publishes it later, in chain order. A layer whose
+/// chain is already unpacked is skipped.
 /// </summary>
 public sealed class ImageUnpacker(IContentStore content, ISnapshotter snapshots, LayerApplier applier, ILogger? logger = null)
 {
@@ -58,6 +60,62 @@ public sealed class ImageUnpacker(IContentStore content, ISnapshotter snapshots,
             PullLog.Unpacked(_logger, digest.ToString(), chainId.ToString(), result.Entries, result.UncompressedSize,
                 watch.ElapsedMilliseconds);
         }
+        observer.Layer(digest, LayerPhase.PullComplete, layer.Size, layer.Size);
+    }
+
+    /// <summary>Layers can be applied side by side (<see cref="ApplyDetached"/>) and committed in order afterwards.</summary>
+    public bool SupportsDetached => snapshots.SupportsDetached;
+
+    /// <summary>True when layer <paramref name="index"/>'s chain is already unpacked.</summary>
+    public bool IsUnpacked(IReadOnlyList<Digest> chainIds, int index) => snapshots.Exists(chainIds[index]);
+
+    /// <summary>
+    /// Applies layer <paramref name="index"/> from <paramref name="blob"/> into a detached snapshot
+    /// whose parent need not be committed yet, and returns it uncommitted (commit with
+    /// <see cref="CommitApplied"/> once the parent is; dispose to discard). Null when the layer needs
+    /// the layers below it: apply it with <see cref="UnpackLayer"/> once its parent is committed.
+    /// </summary>
+    public IActiveSnapshot? ApplyDetached(ImageManifest manifest, IReadOnlyList<Digest> diffIds, IReadOnlyList<Digest> chainIds,
+        int index, Stream blob, CancellationToken ct)
+    {
+        var digest = manifest.Layers[index].ParsedDigest();
+        Digest? parent = index == 0 ? null : chainIds[index - 1];
+        var watch = Stopwatch.StartNew();
+        var active = snapshots.PrepareDetached(parent);
+        try
+        {
+            var result = applier.Apply(blob, active.Path, new LayerApplyOptions
+            {
+                ExpectedDiffId = diffIds[index],
+                LayerName = digest.ToString(),
+                OverlayUpper = true,
+            }, ct);
+            ct.ThrowIfCancellationRequested();
+            PullLog.Applied(_logger, digest.ToString(), result.Entries, result.UncompressedSize, watch.ElapsedMilliseconds);
+            return active;
+        }
+        catch (LayerNeedsParentException e)
+        {
+            active.Dispose();
+            PullLog.NeedsParent(_logger, digest.ToString(), e.Message);
+            return null;
+        }
+        catch
+        {
+            active.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Commits a snapshot from <see cref="ApplyDetached"/>; layer <paramref name="index"/>'s parent must be committed.</summary>
+    public void CommitApplied(IActiveSnapshot applied, ImageManifest manifest, IReadOnlyList<Digest> chainIds, int index,
+        IPullObserver observer)
+    {
+        var layer = manifest.Layers[index];
+        var digest = layer.ParsedDigest();
+        using (applied)
+            applied.Commit(chainIds[index]);
+        PullLog.Committed(_logger, digest.ToString(), chainIds[index].ToString());
         observer.Layer(digest, LayerPhase.PullComplete, layer.Size, layer.Size);
     }
 

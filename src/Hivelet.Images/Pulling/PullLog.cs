@@ -21,4 +21,16 @@ internal static partial class PullLog
 
     [LoggerMessage(1405, LogLevel.Information, "Pulled {Reference} in {Milliseconds} ms")]
     public static partial void Pulled(ILogger logger, string reference, long milliseconds);
+
+    [LoggerMessage(1406, LogLevel.Information, "Applied layer {Digest} (not committed yet): {Entries} entries, {Bytes} bytes in {Milliseconds} ms")]
+    public static partial void Applied(ILogger logger, string digest, int entries, long bytes, long milliseconds);
+
+    [LoggerMessage(1407, LogLevel.Information, "Layer {Digest} needs the layers below it ({Reason}): applying it onto its committed parent")]
+    public static partial void NeedsParent(ILogger logger, string digest, string reason);
+
+    [LoggerMessage(1408, LogLevel.Debug, "Committed layer {Digest} as {ChainId}")]
+    public static partial void Committed(ILogger logger, string digest, string chainId);
+
+    [LoggerMessage(1409, LogLevel.Information, "Layer {Digest}: the download restarted from zero, unpacking it again from the content store")]
+    public static partial void StreamRestarted(ILogger logger, string digest);
 }

@@ -22,6 +22,20 @@ public interface ISnapshotter
     IActiveSnapshot Prepare(Digest? parent);
 
     /// <summary>
+    /// True when <see cref="PrepareDetached"/> works: layers can then be applied side by side, each
+    /// into its own empty directory, before their parents are committed.
+    /// </summary>
+    bool SupportsDetached => false;
+
+    /// <summary>
+    /// An empty writable directory for a layer whose parent (null for a base layer) may not be
+    /// committed yet; the layers below are not visible in it, so deletions must be written in the
+    /// driver's own form (overlay whiteouts). Commit fails unless the parent is committed by then.
+    /// </summary>
+    IActiveSnapshot PrepareDetached(Digest? parent) =>
+        throw new NotSupportedException($"the {Driver} snapshotter cannot prepare a layer before its parent");
+
+    /// <summary>
     /// Creates a container root file system on top of <paramref name="top"/>. It persists until
     /// <see cref="RemoveContainer"/> (disposing the handle keeps it; calling again after a reboot mounts
     /// it again with its changes).

@@ -64,13 +64,14 @@ internal sealed class OverlayActiveSnapshot : IActiveSnapshot
             }
             TreeRemover.Delete(System.IO.Path.Combine(TempDir, "work"));
             TreeRemover.Delete(Merged);
+            int parentDepth = _parentDepth < 0 ? DetachedParentDepth(subject) : _parentDepth;
 
             var link = _owner.ReserveLink(chainId);
             var meta = new SnapshotMetadata
             {
                 ChainId = chainId.ToString(),
                 Parent = _parent?.ToString(),
-                Depth = _parentDepth + 1,
+                Depth = parentDepth + 1,
                 Link = link,
                 Driver = _store.Driver,
             };
@@ -95,6 +96,19 @@ internal sealed class OverlayActiveSnapshot : IActiveSnapshot
             TreeRemover.Delete(TempDir);
             SnapshotsLog.AlreadyCommitted(_logger, chainId.ToString());
         }
+    }
+
+    /// <summary>A detached snapshot (parent depth -1) learns its parent's depth at commit, when the parent must exist.</summary>
+    private int DetachedParentDepth(string subject)
+    {
+        if (_parent is not { } parent)
+            return 0;
+        if (!_store.Exists(parent))
+            throw new NotFoundException($"{subject}: parent snapshot {parent} is not committed");
+        int depth = _store.ReadMeta(parent).Depth;
+        if (depth >= OverlayMount.MaxDepth)
+            throw new InvalidInputException($"{subject}: a chain of {depth + 1} layers is deeper than the overlay driver's maximum of {OverlayMount.MaxDepth}");
+        return depth;
     }
 
     public void Dispose()

@@ -103,6 +103,41 @@ public sealed class OverlaySnapshotter : ISnapshotter
         }
     }
 
+    public bool SupportsDetached => true;
+
+    /// <summary>
+    /// The empty upper directory tmp/&lt;pid&gt;-layer-&lt;random&gt;/fs, with no mount: the layer is
+    /// written as overlay whiteouts and opaque xattrs (see LayerApplyOptions.OverlayUpper), so it
+    /// needs nothing of its parent until <see cref="IActiveSnapshot.Commit"/>, which requires the
+    /// parent committed. Lets a pull apply its layers side by side and commit them in chain order.
+    /// </summary>
+    public IActiveSnapshot PrepareDetached(Digest? parent)
+    {
+        var subject = parent is { } p ? $"prepare snapshot on {p}" : "prepare base snapshot";
+        string? temp = null;
+        try
+        {
+            temp = _store.CreateTemp("layer");
+            _active[temp] = true;
+            string path = Path.Combine(temp, SnapshotStore.FsDir);
+            Sys.MakeDirectory(path, SnapshotStore.PublicMode);
+            var snapshot = new OverlayActiveSnapshot(this, _store, _logger, temp, parent, parentDepth: -1, [], worker: null, path);
+            SnapshotsLog.Prepared(_logger, Driver, parent?.ToString() ?? "(none)", path);
+            return snapshot;
+        }
+        catch (Exception e)
+        {
+            if (temp is not null)
+            {
+                TreeRemover.Delete(temp);
+                _active.TryRemove(temp, out _);
+            }
+            if (e is HiveletException)
+                throw;
+            throw new HiveletException(subject, e);
+        }
+    }
+
     /// <summary>
     /// Creates (or, after a reboot, mounts again) containers/&lt;id&gt;/merged: an overlay of
     /// <paramref name="top"/>'s chain with the container's own upper dir. It is a host mount, visible to
