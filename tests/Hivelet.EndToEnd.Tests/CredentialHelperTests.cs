@@ -9,6 +9,7 @@ namespace Hivelet.EndToEnd.Tests;
 /// helpers written by the test: get/store/erase over stdin and stdout as docker-credential-* do.
 /// </summary>
 [Collection(AuthRegistryCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class CredentialHelperTests(AuthRegistryFixture fixture) : IDisposable
 {
     private readonly TempDirectory _bin = new("hivelet-e2e-helpers");

@@ -6,18 +6,21 @@ using Hivelet.Cli.Output;
 using Hivelet.Errors;
 using Hivelet.Images.Content;
 using Hivelet.Images.References;
+using Hivelet.Text;
 
 namespace Hivelet.Cli.Commands;
 
 /// <summary>
 /// `images`: one row per repository:tag of each image (docker/cli's layout: digests shown per tag
 /// with --digests, a digest-only repository as "repo &lt;none&gt;", a dangling image as
-/// "&lt;none&gt; &lt;none&gt;"), newest image first, SIZE the unpacked size. Rows go through
-/// <see cref="GoTemplate"/>, so the default table and `--format` are one path.
+/// "&lt;none&gt; &lt;none&gt;"), newest image first, SIZE the unpacked size. Rows are JSON objects
+/// with Docker's image context fields run through <see cref="GoTemplate"/>, so the default table and
+/// `--format` are one path.
 /// </summary>
 public static class ImagesCommand
 {
     private const string DefaultFormat = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+    private const string TypeName = "*formatter.ImageContext";
     private const string DigestsFormat = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 
     public static Command Create(GlobalOptions globals, string name = "images")
@@ -46,19 +49,23 @@ public static class ImagesCommand
             bool showDigests = parse.GetValue(digests) || (fmt?.Contains(".Digest", StringComparison.Ordinal) ?? false);
             var rows = Rows(services, selection, full, showDigests);
 
-            if (parse.GetValue(quiet) && (fmt is null || GoTemplate.IsBareTable(fmt)))
+            bool bareTable = fmt is null || fmt.Trim() == "table";
+            if (parse.GetValue(quiet) && bareTable)
             {
                 // One line per image ID, however many names it has.
                 foreach (var id in rows.Select(r => (string)r["ID"]!).Distinct(StringComparer.Ordinal))
                     Console.WriteLine(id);
                 return Task.FromResult(0);
             }
-            if (fmt == "json")
-                fmt = "{{json .}}";
-            var template = GoTemplate.Parse(fmt is null || GoTemplate.IsBareTable(fmt)
-                ? (parse.GetValue(digests) ? DigestsFormat : DefaultFormat)
-                : fmt);
-            template.Write(Console.Out, Header, rows);
+            var text = bareTable ? (parse.GetValue(digests) ? DigestsFormat : DefaultFormat) : fmt == "json" ? "{{json .}}" : fmt!;
+            bool table = GoTemplate.IsTable(text, out var body);
+            var template = GoTemplate.Parse(body);
+            var lines = new List<string>();
+            // The header is the template run over the column titles, as docker/cli does.
+            if (table)
+                lines.Add(template.Execute(Header, GoTemplate.Missing.Error, TypeName));
+            lines.AddRange(rows.Select(r => template.Execute(r, GoTemplate.Missing.Error, TypeName)));
+            Console.Out.Write(table ? GoTemplate.AlignTabs(lines) : string.Concat(lines.Select(l => l + "\n")));
             return Task.FromResult(0);
         });
         return cmd;
@@ -224,7 +231,7 @@ public sealed class ImageFilter
         if (!string.IsNullOrEmpty(positional))
         {
             // "busybox", "docker.io/library/busybox:1.36": normalised to the familiar form a glob sees.
-            var pattern = positional.IndexOfAny(['*', '?', '[']) < 0 && ImageReference.TryParse(positional, out var r)
+            var pattern = positional.IndexOfAny(['*', '?', '[']) < 0 && ImageReference.TryParse(positional, addDefaultTag: false, out var r, out _)
                 ? r.FamiliarString()
                 : positional;
             result._references.Add(Glob(pattern));

@@ -92,6 +92,8 @@ public sealed class ImageUnpacker(IContentStore content, ISnapshotter snapshots,
             }, ct);
             ct.ThrowIfCancellationRequested();
             PullLog.Applied(_logger, digest.ToString(), result.Entries, result.UncompressedSize, watch.ElapsedMilliseconds);
+            // The diff_id just verified, so the figure holds whether or not this snapshot gets committed.
+            Sizes?.Record(diffIds[index], result.UncompressedSize);
             return active;
         }
         catch (LayerNeedsParentException e)

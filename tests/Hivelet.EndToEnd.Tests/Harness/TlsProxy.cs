@@ -6,21 +6,22 @@ using System.Security.Cryptography.X509Certificates;
 namespace Hivelet.EndToEnd.Tests.Harness;
 
 /// <summary>
-/// Terminates TLS on a loopback address and forwards the plain bytes to a backend on 127.0.0.1, so
-/// an in-test HTTP server (HttpListener has no TLS on Linux) can be reached over https.
+/// Terminates TLS on a loopback address and forwards the plain bytes to a backend on loopback, so
+/// an in-test HTTP server (HttpListener has no TLS on Linux) can be reached over https. HttpListener
+/// matches the Host header's host against its prefix, so the backend listens on the same address.
 /// </summary>
 public sealed class TlsProxy : IDisposable
 {
     private readonly TcpListener _listener;
     private readonly X509Certificate2 _certificate;
-    private readonly int _backendPort;
+    private readonly IPEndPoint _backend;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public TlsProxy(IPAddress address, X509Certificate2 certificate, int backendPort)
+    public TlsProxy(IPAddress address, X509Certificate2 certificate, IPEndPoint backend)
     {
         _certificate = certificate;
-        _backendPort = backendPort;
+        _backend = backend;
         _listener = new TcpListener(address, 0);
         _listener.Start();
         Authority = $"{address}:{((IPEndPoint)_listener.LocalEndpoint).Port}";
@@ -70,7 +71,7 @@ public sealed class TlsProxy : IDisposable
             {
                 using var tls = new SslStream(client.GetStream());
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _stop.Token);
-                await backend.ConnectAsync(IPAddress.Loopback, _backendPort, _stop.Token);
+                await backend.ConnectAsync(_backend, _stop.Token);
                 var plain = backend.GetStream();
                 var up = PumpAsync(tls, plain);
                 var down = PumpAsync(plain, tls);

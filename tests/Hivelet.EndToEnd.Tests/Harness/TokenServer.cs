@@ -26,24 +26,28 @@ public sealed class TokenServer : IDisposable
     private readonly ConcurrentQueue<TokenRequest> _requests = new();
     private readonly Task _loop;
 
-    private TokenServer(HttpListener listener, RSA key, X509Certificate2 certificate, TempDirectory dir, int port)
+    private TokenServer(HttpListener listener, RSA key, X509Certificate2 certificate, TempDirectory dir, string host, int port)
     {
+        Port = port;
         _listener = listener;
         _key = key;
         _certificate = certificate;
         _dir = dir;
-        Realm = $"http://127.0.0.1:{port}/token";
+        Realm = $"http://{host}:{port}/token";
         _loop = Task.Run(ServeAsync);
     }
 
     public string Realm { get; }
+
+    public int Port { get; }
 
     /// <summary>PEM file of the signing certificate: the registry's rootcertbundle.</summary>
     public string CertificatePath => _dir.Combine("token.crt");
 
     public IReadOnlyList<TokenRequest> Requests => [.. _requests];
 
-    public static TokenServer Start()
+    /// <summary>Starts on 127.0.0.1, or on <paramref name="host"/> (another loopback address).</summary>
+    public static TokenServer Start(string host = "127.0.0.1")
     {
         var dir = new TempDirectory("hivelet-e2e-token");
         var key = RSA.Create(2048);
@@ -55,11 +59,11 @@ public sealed class TokenServer : IDisposable
             // HttpListener cannot bind port 0: probe a free port and retry if someone takes it first.
             int port = FreePort();
             var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            listener.Prefixes.Add($"http://{host}:{port}/");
             try
             {
                 listener.Start();
-                return new TokenServer(listener, key, certificate, dir, port);
+                return new TokenServer(listener, key, certificate, dir, host, port);
             }
             catch (HttpListenerException) when (attempt < 5)
             {

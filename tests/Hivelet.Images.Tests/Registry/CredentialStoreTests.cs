@@ -61,7 +61,6 @@ public sealed class CredentialStoreTests : IDisposable
                 "reg.lan:5000": { "auth": "{{B64("plain:pw")}}", "identitytoken": "refresh-me" },
                 "tok.lan": { "identitytoken": "only-token" }
               },
-              "credsStore": "desktop",
               "psFormat": "table"
             }
             """);
@@ -77,6 +76,20 @@ public sealed class CredentialStoreTests : IDisposable
         Assert.Null(docker.Get("tok.lan")?.Username);
         Assert.Null(docker.Get("legacy.lan"));
         Assert.Null(docker.Get("other.lan"));
+    }
+
+    [Fact]
+    public void AMissingCredentialHelperIsAClearError()
+    {
+        var path = _dir.Combine("config.json");
+        File.WriteAllText(path, """{ "credsStore": "desktop", "credHelpers": { "reg.lan": "hivelet-test-absent" } }""");
+        var docker = new DockerConfigCredentials(path);
+
+        Assert.Equal("hivelet-test-absent", docker.HelperFor("reg.lan")?.Name);
+        Assert.Equal("desktop", docker.HelperFor("other.lan")?.Name);
+        var e = Assert.Throws<HiveletException>(() => docker.Get("reg.lan"));
+        Assert.Contains("docker-credential-hivelet-test-absent", e.Message, StringComparison.Ordinal);
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
