@@ -292,12 +292,16 @@ public sealed class LocalContentStoreTests : IDisposable
     public void NeverTwoWritersForOneDigestWhileIngestsComeAndGo()
     {
         // Small blobs and many rounds make commits (which unlink the lock file) race with lockers.
+        // Holders are counted per digest: a thread that finished one blob may rightly write the next
+        // one while a slower thread still holds a writer for the previous digest.
         var blobs = Enumerable.Range(0, 30).Select(i => TempStore.RandomBytes(100 + i, 100 + i)).ToList();
-        int holders = 0, maxHolders = 0;
+        var holders = new int[blobs.Count];
+        int maxHolders = 0;
         void Pull()
         {
-            foreach (var data in blobs)
+            for (int i = 0; i < blobs.Count; i++)
             {
+                var data = blobs[i];
                 var digest = Digest.ComputeSha256(data);
                 var deadline = DateTime.UtcNow.AddSeconds(20);
                 while (!Store.Exists(digest) && DateTime.UtcNow < deadline)
@@ -305,10 +309,10 @@ public sealed class LocalContentStoreTests : IDisposable
                     try
                     {
                         using var w = Store.OpenWriter(digest, data.Length);
-                        int now = Interlocked.Increment(ref holders);
+                        int now = Interlocked.Increment(ref holders[i]);
                         InterlockedMax(ref maxHolders, now);
                         w.Write(data.AsSpan((int)w.Offset));
-                        Interlocked.Decrement(ref holders);
+                        Interlocked.Decrement(ref holders[i]);
                         w.Commit();
                     }
                     catch (StoreBusyException)
