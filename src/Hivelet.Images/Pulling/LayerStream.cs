@@ -8,10 +8,11 @@ namespace Hivelet.Images.Pulling;
 /// <summary>
 /// Tees a blob download into the content store and into a reader that unpacks it in the same pass.
 /// <see cref="Writer"/> goes to the registry client in place of the ingest writer: every chunk is
-/// written to the ingest file first, then copied into a bounded queue of pooled buffers that
-/// <see cref="Reader"/> (another thread) drains. The queue bounds memory (at most
-/// <see cref="QueueChunks"/> chunks of at most one network read each) and slows the download to the
-/// unpack's pace. The reader sees end of stream only when the download has every byte (Commit);
+/// written to the ingest file first, then gathered into pooled buffers of <see cref="ChunkBytes"/>
+/// that go through a bounded queue which <see cref="Reader"/> (another thread) drains. Gathering
+/// network reads (often a few KiB each) into large chunks keeps the reader from waking, and its
+/// blocking wait from spinning, once per read. The queue bounds memory (at most
+/// <see cref="QueueChunks"/> chunks) and slows the download to the unpack's pace. The reader sees end of stream only when the download has every byte (Commit);
 /// when the download stops, restarts from zero (a retry the server answered without Range) or fails,
 /// the reader gets an <see cref="IOException"/> and <see cref="Broken"/> tells a restart apart.
 /// Digest and diff_id are checked by their owners as before; the caller keeps the unpack only when
@@ -20,6 +21,7 @@ namespace Hivelet.Images.Pulling;
 internal sealed class LayerStream : IDisposable
 {
     private const int QueueChunks = 16;
+    private const int ChunkBytes = 256 * 1024;
 
     private readonly Channel<Chunk> _queue = Channel.CreateBounded<Chunk>(
         new BoundedChannelOptions(QueueChunks) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
@@ -27,6 +29,8 @@ internal sealed class LayerStream : IDisposable
     private volatile bool _abandoned;
     private volatile bool _broken;
     private long _queued;
+    private byte[]? _pending;
+    private int _pendingLength;
 
     public LayerStream(IContentWriter ingest)
     {
@@ -50,14 +54,35 @@ internal sealed class LayerStream : IDisposable
 
     private async ValueTask PassOnAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
     {
-        if (_abandoned || _broken || data.IsEmpty)
+        while (!data.IsEmpty && !_abandoned && !_broken)
+        {
+            _pending ??= ArrayPool<byte>.Shared.Rent(ChunkBytes);
+            int n = Math.Min(data.Length, _pending.Length - _pendingLength);
+            data[..n].CopyTo(_pending.AsMemory(_pendingLength));
+            _pendingLength += n;
+            data = data[n..];
+            if (_pendingLength == _pending.Length)
+                await FlushAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Queues what was gathered so far (a full chunk, or the tail at the end of the blob).</summary>
+    private async ValueTask FlushAsync(CancellationToken ct)
+    {
+        if (_pending is not { } buffer)
             return;
-        var buffer = ArrayPool<byte>.Shared.Rent(data.Length);
-        data.CopyTo(buffer);
+        int length = _pendingLength;
+        _pending = null;
+        _pendingLength = 0;
+        if (length == 0 || _abandoned || _broken)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return;
+        }
         try
         {
-            await _queue.Writer.WriteAsync(new Chunk(buffer, data.Length), ct).ConfigureAwait(false);
-            _queued += data.Length;
+            await _queue.Writer.WriteAsync(new Chunk(buffer, length), ct).ConfigureAwait(false);
+            _queued += length;
         }
         catch (ChannelClosedException)
         {
@@ -66,8 +91,18 @@ internal sealed class LayerStream : IDisposable
         }
     }
 
+    private void DropPending()
+    {
+        if (_pending is { } buffer)
+            ArrayPool<byte>.Shared.Return(buffer);
+        _pending = null;
+        _pendingLength = 0;
+    }
+
     private void Restarted()
     {
+        // Bytes only gathered, never queued, did not reach the reader: a restart from zero is harmless.
+        DropPending();
         if (_queued == 0 || _broken)
             return;
         _broken = true;
@@ -113,7 +148,10 @@ internal sealed class LayerStream : IDisposable
         {
             // Every byte is in: the reader may finish (and check the diff_id) while the blob is verified and synced.
             if (!owner._broken)
+            {
+                owner.FlushAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
                 owner._queue.Writer.TryComplete();
+            }
             inner.Commit();
         }
 
