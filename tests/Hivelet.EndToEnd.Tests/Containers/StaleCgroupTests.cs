@@ -24,10 +24,13 @@ public sealed class StaleCgroupTests
         try
         {
             foreach (var dir in dirs)
-            {
                 Directory.CreateDirectory(dir);
-                Directory.SetLastWriteTimeUtc(dir, DateTime.UtcNow.AddHours(-1));
-            }
+            // Only the gone container's groups are aged past the grace. The live one's stay young: every
+            // store root on the host shares the parent, so other tests' repairs running now would take an
+            // old empty group of this root for theirs to clean. That a group this root knows is kept however
+            // old it is, is covered on a fake tree (CgroupManagerTests.CleanupStaleForOneStore...).
+            foreach (var h in Hierarchies)
+                Directory.SetLastWriteTimeUtc($"/sys/fs/cgroup/{h}/hivelet/{gone}", DateTime.UtcNow.AddHours(-1));
 
             // Repair runs when a command died or the root looks new to the repair gate (no boot record).
             var bootRecord = Path.Combine(c.Cli.Root, "procs", "boot");
