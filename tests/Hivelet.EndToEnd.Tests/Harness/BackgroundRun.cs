@@ -76,6 +76,13 @@ public sealed class BackgroundRun : IDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>SIGKILL to this process alone (what `kill -9 PID` does), then waits until it is gone.</summary>
+    public void KillProcessOnly()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit(10_000);
+    }
+
     public string Describe() => $"--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
 
     public void Dispose()
