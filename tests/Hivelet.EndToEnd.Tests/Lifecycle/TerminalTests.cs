@@ -121,7 +121,7 @@ public sealed class TerminalTests
             Assert.Equal(before, await SttyAsync(pty, "-g"));
 
             // exec -t without a terminal (the harness's stdin is a pipe): a pty all the same, output only.
-            var t = await c.Cli.RunAsync("exec", "-t", "shell", "tty");
+            var t = await c.Cli.RunAsync("exec", "-t", "shell", "busybox", "tty");
             Assert.True(t.ExitCode == 0, t.ToString());
             Assert.Matches(@"^/dev/pts/\d+\r?\n$", t.Stdout);
         }
@@ -149,7 +149,7 @@ public sealed class TerminalTests
         Assert.Empty(Directory.Exists(c.ContainersDir) ? Directory.GetDirectories(c.ContainersDir) : []);
 
         // -t alone: the container still gets its own terminal, the caller just reads its output.
-        var alone = await c.Cli.RunAsync("run", "-t", "--rm", ContainerCli.Busybox, "tty");
+        var alone = await c.Cli.RunAsync("run", "-t", "--rm", ContainerCli.Busybox, "busybox", "tty");
         Assert.True(alone.ExitCode == 0, alone.ToString());
         Assert.Equal("/dev/pts/0\r\n", alone.Stdout);
 

@@ -220,7 +220,7 @@ public sealed class MonitorTests(ITestOutputHelper output)
     {
         if (NotRoot())
             return;
-        using var bundle = new MonitorBundle().Shell("read x; stty size; tty; [ /dev/console -ef /proc/self/fd/0 ] && echo console");
+        using var bundle = new MonitorBundle().Shell("read x; stty size; tty; [ /dev/console -ef /dev/pts/0 ] && echo console");
         // Docker's /dev: the pty is made in the container's own devpts, /dev/ptmx leads there.
         bundle.Plan.Set("attach", 1).Set("stdin", 1).Set("tty", 1)
             .Add("mount", "tmpfs", "tmpfs", "/dev", "1000002", "mode=755,size=65536k", "dir") // MS_NOSUID|MS_STRICTATIME
