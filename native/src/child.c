@@ -636,8 +636,11 @@ static void setup_console(const struct hl_plan *plan,
   if (s < 0)
     hl_child_fail(ERR_FD, 125, "open pty slave \"%s\": %s", slave_path,
                   strerror(errno));
-  /* Like runc, the user owns its terminal (writes to /dev/tty by name). */
-  if (plan->has_user && fchown(s, plan->uid, plan->gid) < 0)
+  /* Like runc, a non-root user owns its terminal (writes to /dev/tty by
+   * name); root's keeps devpts's group (tty). */
+  struct stat st;
+  if (plan->has_user && fstat(s, &st) == 0 && st.st_uid != plan->uid &&
+      fchown(s, plan->uid, plan->gid) < 0)
     hl_child_fail(ERR_FD, 125, "chown pty slave \"%s\" to %u:%u: %s",
                   slave_path, plan->uid, plan->gid, strerror(errno));
   if (console->rows && console->cols) {

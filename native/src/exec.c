@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -73,7 +74,10 @@ static int open_pty(const struct hl_plan *plan, int *master, int *slave,
   char path[32];
   snprintf(path, sizeof path, "/dev/pts/%u", index);
   int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (s < 0 || (plan->has_user && fchown(s, plan->uid, plan->gid) < 0)) {
+  struct stat st;
+  if (s < 0 ||
+      (plan->has_user && fstat(s, &st) == 0 && st.st_uid != plan->uid &&
+       fchown(s, plan->uid, plan->gid) < 0)) {
     snprintf(err, errlen, "open pty slave \"%s\": %s", path, strerror(errno));
     if (s >= 0)
       close(s);

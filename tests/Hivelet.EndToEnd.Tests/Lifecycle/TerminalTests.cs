@@ -124,6 +124,11 @@ public sealed class TerminalTests
             var t = await c.Cli.RunAsync("exec", "-t", "shell", "busybox", "tty");
             Assert.True(t.ExitCode == 0, t.ToString());
             Assert.Matches(@"^/dev/pts/\d+\r?\n$", t.Stdout);
+
+            // A non-root user owns its terminal, as with runc: it can open it by name.
+            var user = await c.Cli.RunAsync("exec", "-t", "-u", "1000", "shell", "sh", "-c", "echo to-tty > $(busybox tty)");
+            Assert.True(user.ExitCode == 0, user.ToString());
+            Assert.Equal("to-tty\r\n", user.Stdout);
         }
         finally
         {
