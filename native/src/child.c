@@ -18,6 +18,9 @@
  *   - the error pipe (fd 4 in A and B): EOF = the user process exec'd;
  *     otherwise one "CODE MESSAGE" record (125, 126 or 127) written just
  *     before _exit(CODE).
+ * With a console (tty under the monitor) a third fd, the console socket (fd 5
+ * in A and B), carries the pty master B makes inside the container back to the
+ * caller (setup_console).
  *
  * Nothing here allocates after fork: argv, envp and the seccomp program are
  * prepared in the caller (child_exec.c), every other buffer is on the stack. */
@@ -49,6 +52,8 @@
 
 #define PID_FD 3
 #define ERR_FD 4
+/* The console socket (struct hl_console) in A and B until the pty is made. */
+#define CONSOLE_FD 5
 
 /* ---- small helpers (async-signal-safe, no allocation) ------------------- */
 
@@ -289,7 +294,8 @@ void hl_join_cgroups(int errfd, const struct hl_plan *plan) {
  * clobber it. -1 stays -1. */
 static int lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
 
-static _Noreturn void container_pid1(const struct hl_plan *plan, int make_ctty);
+static _Noreturn void container_pid1(const struct hl_plan *plan, int make_ctty,
+                                     const struct hl_console *console);
 
 /* A as a relay for a caller that is not a child subreaper: pid 1 stays A's
  * child, so A reaps it and passes its status on. Signals are the caller's to
@@ -299,7 +305,7 @@ static _Noreturn void relay(pid_t pid) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, NULL);
-  for (int fd = 0; fd <= ERR_FD; fd++)
+  for (int fd = 0; fd <= CONSOLE_FD; fd++)
     close(fd);
   int status;
   while (waitpid(pid, &status, 0) < 0)
@@ -320,10 +326,12 @@ static _Noreturn void relay(pid_t pid) {
 
 static _Noreturn void intermediate(const struct hl_plan *plan, int stdio[3],
                                    int pid_w, int err_w, int make_ctty,
-                                   int relayed) {
+                                   int relayed,
+                                   const struct hl_console *console) {
   hl_reset_signals();
-  int fds[5] = {stdio[0], stdio[1], stdio[2], pid_w, err_w};
-  for (int i = 0; i < 5; i++) {
+  int fds[6] = {stdio[0], stdio[1], stdio[2],
+                pid_w,    err_w,    console ? console->sock : -1};
+  for (int i = 0; i < 6; i++) {
     int lifted = lift(fds[i]);
     if (fds[i] >= 0 && lifted < 0)
       hl_child_fail(pid_w, 125, "start: duplicate fd %d: %s", fds[i],
@@ -341,9 +349,10 @@ static _Noreturn void intermediate(const struct hl_plan *plan, int stdio[3],
       hl_child_fail(fds[3], 125, "start: dup2 onto fd %d: %s", i,
                     strerror(errno));
   if (dup3(fds[3], PID_FD, O_CLOEXEC) < 0 ||
-      dup3(fds[4], ERR_FD, O_CLOEXEC) < 0)
+      dup3(fds[4], ERR_FD, O_CLOEXEC) < 0 ||
+      (fds[5] >= 0 && dup3(fds[5], CONSOLE_FD, O_CLOEXEC) < 0))
     hl_child_fail(fds[3], 125, "start: dup3: %s", strerror(errno));
-  hl_close_from(ERR_FD + 1);
+  hl_close_from(fds[5] >= 0 ? CONSOLE_FD + 1 : ERR_FD + 1);
 
   hl_join_cgroups(PID_FD, plan);
   char bad[32];
@@ -359,7 +368,7 @@ static _Noreturn void intermediate(const struct hl_plan *plan, int stdio[3],
                   strerror(errno));
   if (pid == 0) {
     close(PID_FD);
-    container_pid1(plan, make_ctty);
+    container_pid1(plan, make_ctty, console);
   }
   char rec[24];
   int n = snprintf(rec, sizeof rec, "P%d", (int)pid);
@@ -630,8 +639,73 @@ static _Noreturn void tiny_init(pid_t child, const sigset_t *set) {
   }
 }
 
-static _Noreturn void container_pid1(const struct hl_plan *plan,
-                                     int make_ctty) {
+/* The container's terminal, made inside it as runc does: a pty of the
+ * container's own devpts (newinstance), so that ttyname() names it there
+ * (/dev/pts/0 for the first one). Runs after pivot_root: "/dev/ptmx" and
+ * "/dev/pts" are the container's (the host's without a mount namespace). The
+ * slave becomes stdio (and /dev/console), the master goes to the caller over
+ * CONSOLE_FD; B keeps no copy of it. */
+static void setup_console(const struct hl_plan *plan,
+                          const struct hl_console *console) {
+  int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0)
+    hl_child_fail(ERR_FD, 125, "open \"/dev/ptmx\" in the container: %s",
+                  strerror(errno));
+  int unlock = 0;
+  unsigned int index;
+  if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
+    hl_child_fail(ERR_FD, 125,
+                  "unlock the pty (TIOCSPTLCK) of \"/dev/ptmx\": %s",
+                  strerror(errno));
+  if (ioctl(m, TIOCGPTN, &index) < 0)
+    hl_child_fail(ERR_FD, 125, "pty number (TIOCGPTN) of \"/dev/ptmx\": %s",
+                  strerror(errno));
+  char slave_path[32];
+  snprintf(slave_path, sizeof slave_path, "/dev/pts/%u", index);
+  int s = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0)
+    hl_child_fail(ERR_FD, 125, "open pty slave \"%s\": %s", slave_path,
+                  strerror(errno));
+  /* Like runc, a non-root user owns its terminal (writes to /dev/tty by
+   * name); root's keeps devpts's group (tty). */
+  struct stat st;
+  if (plan->has_user && fstat(s, &st) == 0 && st.st_uid != plan->uid &&
+      fchown(s, plan->uid, plan->gid) < 0)
+    hl_child_fail(ERR_FD, 125, "chown pty slave \"%s\" to %u:%u: %s",
+                  slave_path, plan->uid, plan->gid, strerror(errno));
+  if (console->rows && console->cols) {
+    struct winsize ws = {.ws_row = console->rows, .ws_col = console->cols};
+    if (ioctl(s, TIOCSWINSZ, &ws) < 0)
+      hl_child_fail(ERR_FD, 125, "set the window size of \"%s\": %s",
+                    slave_path, strerror(errno));
+  }
+  if (hl_plan_has_ns(plan, "mnt")) {
+    int fd = open("/dev/console",
+                  O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0)
+      hl_child_fail(ERR_FD, 125, "create \"/dev/console\": %s",
+                    strerror(errno));
+    close(fd);
+    if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+      hl_child_fail(ERR_FD, 125, "bind \"%s\" on \"/dev/console\": %s",
+                    slave_path, strerror(errno));
+  }
+  int rc = hl_send_fd(CONSOLE_FD, m);
+  if (rc < 0)
+    hl_child_fail(ERR_FD, 125,
+                  "send the pty master to the monitor: sendmsg: %s",
+                  strerror(-rc));
+  close(m);
+  close(CONSOLE_FD);
+  for (int i = 0; i < 3; i++)
+    if (dup2(s, i) < 0)
+      hl_child_fail(ERR_FD, 125, "dup2 \"%s\" onto fd %d: %s", slave_path, i,
+                    strerror(errno));
+  close(s);
+}
+
+static _Noreturn void container_pid1(const struct hl_plan *plan, int make_ctty,
+                                     const struct hl_console *console) {
   if (hl_plan_has_ns(plan, "mnt")) {
     mount_rootfs(plan);
     root_fd = open(plan->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -659,6 +733,10 @@ static _Noreturn void container_pid1(const struct hl_plan *plan,
     bring_lo_up();
   if (hl_plan_has_ns(plan, "mnt"))
     pivot(plan);
+  if (console) {
+    setup_console(plan, console);
+    make_ctty = 1;
+  }
   write_sysctls(plan);
   mask_paths(plan);
   readonly_paths(plan);
@@ -692,7 +770,8 @@ static _Noreturn void container_pid1(const struct hl_plan *plan,
 /* ---- the caller's side -------------------------------------------------- */
 
 int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
-                       int stderr_fd, int make_ctty, struct hl_child *out,
+                       int stderr_fd, int make_ctty,
+                       const struct hl_console *console, struct hl_child *out,
                        char *err, size_t errlen) {
   out->pid = -1;
   out->wait_pid = -1;
@@ -720,7 +799,8 @@ int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
     subreaper = 0;
   pid_t a = fork();
   if (a == 0)
-    intermediate(plan, stdio, pid_pipe[1], err_pipe[1], make_ctty, !subreaper);
+    intermediate(plan, stdio, pid_pipe[1], err_pipe[1], make_ctty, !subreaper,
+                 console);
   int fork_errno = errno;
   close(pid_pipe[1]);
   close(err_pipe[1]);

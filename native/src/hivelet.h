@@ -22,9 +22,22 @@ struct hl_child {
   int error_fd; /* read end: EOF = exec'd; otherwise one "CODE MESSAGE" line */
 };
 
+/* A pty allocated inside the container (plan `tty` under the monitor): once
+ * the container's /dev is mounted, its pid 1 opens the container's /dev/ptmx,
+ * opens the slave, binds it onto /dev/console (with a mount namespace), sets
+ * the window size ROWS x COLS (0 = leave it), makes it stdio and sends the
+ * MASTER over SOCK (one end of a unix socketpair: one byte with SCM_RIGHTS,
+ * hl_recv_fd). The user process makes the slave its controlling terminal. */
+struct hl_console {
+  int sock;
+  unsigned short rows, cols;
+};
+
 /* Starts the container described by PLAN. stdio fds are dup'ed onto 0/1/2 in
  * the container (-1 = /dev/null); with make_ctty the container's pid 1 calls
- * setsid() and makes stdin its controlling terminal (the pty slave). Forks an
+ * setsid() and makes stdin its controlling terminal (the pty slave). With
+ * CONSOLE (may be NULL) the stdio is a pty made inside the container instead
+ * (see struct hl_console) and is always the controlling terminal. Forks an
  * intermediate process that joins the cgroups, unshares the namespaces and
  * forks pid 1, then exits: a caller that is a child subreaper
  * (PR_SET_CHILD_SUBREAPER) reaps pid 1 itself. When the caller could not
@@ -33,7 +46,8 @@ struct hl_child {
  * same signal), and wait_pid names it. Returns 0, or -1 with a one-line
  * reason in err. Uses no malloc between fork and exec. */
 int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
-                       int stderr_fd, int make_ctty, struct hl_child *out,
+                       int stderr_fd, int make_ctty,
+                       const struct hl_console *console, struct hl_child *out,
                        char *err, size_t errlen);
 
 /* Waits until the container process exec'd (returns 0) or failed before exec
@@ -61,6 +75,12 @@ void hl_reset_signals(void);
 
 /* util.c */
 int hl_write_all(int fd, const void *buf, size_t len);
+/* Sends FD over the unix socket SOCK (one byte with SCM_RIGHTS; no
+ * allocation, usable after fork). Returns 0 or -errno. */
+int hl_send_fd(int sock, int fd);
+/* Receives one fd sent by hl_send_fd (close-on-exec). Returns it, -ENODATA
+ * when the peer closed without sending one, or -errno. */
+int hl_recv_fd(int sock);
 /* Writes CONTENT to PATH (O_WRONLY, no create, no truncate): cgroup and proc
  * files. Returns 0 or -errno. */
 int hl_write_file(const char *path, const char *content);

@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -61,6 +62,9 @@ static long long oom_before;
  * is output[MON_STDOUT] and also its stdin). */
 static int output[2] = {-1, -1};
 static int pty_master = -1;
+/* With a tty: the monitor's end of the console socket (struct hl_console)
+ * during a start. */
+static int console_sock = -1;
 static struct winsize winsize = {.ws_row = 24, .ws_col = 80};
 
 static int restarting;
@@ -187,35 +191,24 @@ static int set_nonblock(int fd) {
 }
 
 /* Makes the container's stdio: FDS[0..2] for the container, the monitor's
- * ends in output[] and STDIN_W. */
-static int make_stdio(int fds[3], int *stdin_w, char *err, size_t errlen) {
+ * ends in output[] and STDIN_W. With a tty the pty is made inside the
+ * container (its own devpts): here only the console socket its master comes
+ * back on (CON.sock = the container's end; console_sock = ours). */
+static int make_stdio(int fds[3], int *stdin_w, struct hl_console *con,
+                      char *err, size_t errlen) {
   fds[0] = fds[1] = fds[2] = -1;
   *stdin_w = -1;
   if (plan.tty) {
-    char name[64];
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (m < 0) {
-      snprintf(err, errlen, "posix_openpt /dev/ptmx: %s", strerror(errno));
-      return -1;
-    }
-    if (grantpt(m) < 0 || unlockpt(m) < 0 ||
-        ptsname_r(m, name, sizeof name) != 0) {
-      snprintf(err, errlen, "grantpt/unlockpt/ptsname on /dev/ptmx: %s",
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+      snprintf(err, errlen, "socketpair for the container's pty: %s",
                strerror(errno));
-      close(m);
       return -1;
     }
-    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (s < 0) {
-      snprintf(err, errlen, "open pty slave %s: %s", name, strerror(errno));
-      close(m);
-      return -1;
-    }
-    if (ioctl(m, TIOCSWINSZ, &winsize) < 0)
-      mon_logf("ioctl TIOCSWINSZ on %s: %s", name, strerror(errno));
-    set_nonblock(m);
-    fds[0] = fds[1] = fds[2] = s;
-    output[MON_STDOUT] = pty_master = *stdin_w = m;
+    console_sock = sv[0];
+    con->sock = sv[1];
+    con->rows = winsize.ws_row;
+    con->cols = winsize.ws_col;
     return 0;
   }
   int p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
@@ -247,18 +240,48 @@ static int make_stdio(int fds[3], int *stdin_w, char *err, size_t errlen) {
 }
 
 /* Starts the container; returns 0, or 125/126/127 with the reason in MSG. */
+/* The pty master the container sent (or -1 with the reason in MSG). Called
+ * once the container's end of the socket is closed here: EOF means the
+ * container failed before sending it (its own report says why). */
+static int receive_master(char *msg, size_t msglen) {
+  int m = hl_recv_fd(console_sock);
+  close(console_sock);
+  console_sock = -1;
+  if (m < 0) {
+    snprintf(msg, msglen, "receive the container's pty master: %s",
+             m == -ENODATA ? "the container sent none" : strerror(-m));
+    return -1;
+  }
+  set_nonblock(m);
+  /* A RESIZE may have come while the container was starting. */
+  if (ioctl(m, TIOCSWINSZ, &winsize) < 0)
+    mon_logf("ioctl TIOCSWINSZ on the pty: %s", strerror(errno));
+  output[MON_STDOUT] = pty_master = m;
+  return m;
+}
+
 static int start_container(char *msg, size_t msglen) {
   int fds[3], stdin_w;
   struct hl_child child;
+  struct hl_console con = {.sock = -1};
+  char recv_msg[256] = "";
   oom_known = read_oom_counter(&oom_before) == 0;
-  if (make_stdio(fds, &stdin_w, msg, msglen) < 0)
+  if (make_stdio(fds, &stdin_w, &con, msg, msglen) < 0)
     return 125;
-  int rc = hl_container_start(&plan, fds[0], fds[1], fds[2], plan.tty, &child,
-                              msg, msglen);
+  int rc = hl_container_start(&plan, fds[0], fds[1], fds[2], plan.tty,
+                              plan.tty ? &con : NULL, &child, msg, msglen);
   /* The container holds its ends now (or never will). */
   for (int i = 0; i < 3; i++)
     if (fds[i] >= 0 && (i == 0 || fds[i] != fds[i - 1]))
       close(fds[i]);
+  if (con.sock >= 0)
+    close(con.sock);
+  if (rc == 0 && plan.tty)
+    stdin_w = receive_master(recv_msg, sizeof recv_msg);
+  else if (console_sock >= 0) {
+    close(console_sock);
+    console_sock = -1;
+  }
   if (rc < 0) {
     if (stdin_w >= 0 && stdin_w != pty_master)
       close(stdin_w);
@@ -266,6 +289,10 @@ static int start_container(char *msg, size_t msglen) {
     return 125;
   }
   rc = hl_container_wait_exec(&child, msg, msglen);
+  if (rc == 0 && plan.tty && stdin_w < 0) {
+    snprintf(msg, msglen, "%s", recv_msg);
+    rc = 125;
+  }
   if (rc != 0) {
     if (stdin_w >= 0 && stdin_w != pty_master)
       close(stdin_w);

@@ -71,8 +71,8 @@ int hl_run_main(int argc, char **argv) {
 
   int make_ctty = plan->tty && isatty(0) && tcgetsid(0) != getsid(0);
   struct hl_child child;
-  if (hl_container_start(plan, 0, 1, 2, make_ctty, &child, err, sizeof err) <
-      0) {
+  if (hl_container_start(plan, 0, 1, 2, make_ctty, NULL, &child, err,
+                         sizeof err) < 0) {
     fprintf(stderr, "hivelet: %s\n", err);
     return 125;
   }

@@ -69,7 +69,7 @@ public static class ExecPlanBuilder
             p.Add("arg", a);
         foreach (var e in env)
             p.Add("env", e);
-        p.Add("tty", options.Tty).Add("delete_plan", true);
+        p.Add("tty", options.Tty).Add("stdin", options.Interactive).Add("delete_plan", true);
         return p;
     }
 

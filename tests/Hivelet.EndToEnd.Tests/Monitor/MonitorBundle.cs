@@ -10,7 +10,7 @@ namespace Hivelet.EndToEnd.Tests.Monitor;
 public sealed class MonitorBundle : IDisposable
 {
     private static readonly string[] Applets =
-        ["sh", "echo", "cat", "sleep", "printf", "stty", "seq", "head", "true", "false", "ls", "yes", "tr", "hostname"];
+        ["sh", "echo", "cat", "sleep", "printf", "stty", "seq", "head", "true", "false", "ls", "yes", "tr", "hostname", "tty"];
 
     private readonly TempDirectory _dir = new("hivelet-monitor");
 

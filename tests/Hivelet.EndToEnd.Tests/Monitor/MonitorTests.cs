@@ -220,8 +220,12 @@ public sealed class MonitorTests(ITestOutputHelper output)
     {
         if (NotRoot())
             return;
-        using var bundle = new MonitorBundle().Shell("read x; stty size");
-        bundle.Plan.Set("attach", 1).Set("stdin", 1).Set("tty", 1);
+        using var bundle = new MonitorBundle().Shell("read x; stty size; tty; [ /dev/console -ef /dev/pts/0 ] && echo console");
+        // Docker's /dev: the pty is made in the container's own devpts, /dev/ptmx leads there.
+        bundle.Plan.Set("attach", 1).Set("stdin", 1).Set("tty", 1)
+            .Add("mount", "tmpfs", "tmpfs", "/dev", "1000002", "mode=755,size=65536k", "dir") // MS_NOSUID|MS_STRICTATIME
+            .Add("mount", "devpts", "devpts", "/dev/pts", "a", "newinstance,ptmxmode=0666,mode=0620", "dir") // MS_NOSUID|MS_NOEXEC
+            .Add("symlink", "pts/ptmx", "/dev/ptmx");
         using var monitor = MonitorProcess.Start(bundle);
         StartedPid(monitor, bundle);
 
@@ -232,6 +236,8 @@ public sealed class MonitorTests(ITestOutputHelper output)
         Assert.DoesNotContain(frames, f => f.Type == Frame.Stderr);
         var text = string.Concat(frames.Where(f => f.Type == Frame.Stdout).Select(f => f.Text));
         Assert.Contains("33 120\r\n", text, StringComparison.Ordinal);
+        // The first pty of the container's devpts, also bound on /dev/console (as runc does).
+        Assert.Contains("/dev/pts/0\r\nconsole\r\n", text, StringComparison.Ordinal);
         AssertExited(monitor, bundle);
     }
 

@@ -53,6 +53,8 @@ public sealed class ExecPlanBuilderTests : IDisposable
         Assert.Equal(["PATH=" + ContainerFactory.DefaultPath, "HOSTNAME=" + Images.Id[..12], "TERM=xterm", "A=2", "HOME=/home/app", "B=3"], p["env"]);
         Assert.Equal(["1"], p["delete_plan"]);
         Assert.Equal(["1"], p["tty"]);
+        // Without -i the caller's stdin is not relayed to the exec's pty.
+        Assert.Equal(["0"], p["stdin"]);
     }
 
     [Fact]

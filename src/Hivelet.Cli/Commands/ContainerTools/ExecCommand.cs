@@ -13,7 +13,7 @@ public static class ExecCommand
     public static Command Create(GlobalOptions globals)
     {
         var interactive = new Option<bool>("--interactive", "-i") { Description = "Keep STDIN open even if not attached" };
-        var tty = new Option<bool>("--tty", "-t") { Description = "Allocate a pseudo-TTY (the caller's terminal is used as is)" };
+        var tty = new Option<bool>("--tty", "-t") { Description = "Allocate a pseudo-TTY" };
         var detach = new Option<bool>("--detach", "-d") { Description = "Detached mode: run command in the background" };
         var env = new Option<string[]>("--env", "-e") { Description = "Set environment variables", AllowMultipleArgumentsPerToken = false };
         var user = new Option<string?>("--user", "-u") { Description = "Username or UID (format: \"<name|uid>[:<group|gid>]\")" };
@@ -40,7 +40,8 @@ public static class ExecCommand
                 Interactive = parse.GetValue(interactive),
                 Privileged = parse.GetValue(privileged),
             };
-            if (options.Tty && Console.IsInputRedirected && !parse.GetValue(detach))
+            // Docker refuses only -it (a terminal to attach to); -t alone runs without one.
+            if (options.Tty && options.Interactive && !parse.GetValue(detach) && !Sys.IsTerminal(0))
                 throw new InvalidTtyException();
             var bundle = tools.Store.BundleDir(record.Id);
             var plan = ExecPlanBuilder.Write(record, tools.LoadImageConfig(record), bundle, status.Pid, options,
@@ -75,7 +76,7 @@ public static class ExecCommand
     }
 }
 
-/// <summary>Docker's refusal of -t when stdin is not a terminal (its CLI exits 1).</summary>
+/// <summary>Docker's refusal of -it when stdin is not a terminal (its CLI exits 1).</summary>
 internal sealed class InvalidTtyException() : Errors.HiveletException("the input device is not a TTY")
 {
     public override int ExitCode => 1;

@@ -18,6 +18,8 @@ public static class RunCommand
         {
             bool d = parse.GetValue(detach);
             var options = flags.Collect(parse, d);
+            // Before anything is created, as Docker's CLI checks: -t alone runs without a terminal.
+            StartCommand.CheckTty(attachStdin: options.Interactive && !d, options.Tty);
             var image = await ContainerImages.ResolveAsync(services, options.Image, options.Platform, parse.GetValue(flags.Pull)!, ct)
                 .ConfigureAwait(false);
             var runtime = services.CreateRuntime();
@@ -67,6 +69,7 @@ public static class StartCommand
             if (a)
             {
                 var record = services.Containers.Find(names[0]);
+                CheckTty(attachStdin: parse.GetValue(interactive), record.Config.Tty);
                 return await StartAndAttachAsync(services, runtime, record, attach: true, stdin: parse.GetValue(interactive),
                     tty: record.Config.Tty, printId: false, ct).ConfigureAwait(false);
             }
@@ -76,6 +79,16 @@ public static class StartCommand
             }, ct).ConfigureAwait(false);
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// Docker's refusal to attach a terminal container's stdin (-it) to an input that is not a terminal:
+    /// raw mode and window size need one.
+    /// </summary>
+    internal static void CheckTty(bool attachStdin, bool tty)
+    {
+        if (attachStdin && tty && !Hivelet.Interop.Sys.IsTerminal(0))
+            throw new ContainerTools.InvalidTtyException();
     }
 
     /// <summary>
