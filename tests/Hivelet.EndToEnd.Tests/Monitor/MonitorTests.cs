@@ -42,6 +42,16 @@ public sealed class MonitorTests(ITestOutputHelper output)
     private static List<JsonElement> LogEntries(string path) =>
         File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
+    /// <summary>
+    /// Attached with stdin and a tty, and Docker's /dev: the pty is made in the container's own devpts,
+    /// /dev/ptmx leads there.
+    /// </summary>
+    private static void WithTty(MonitorBundle bundle) =>
+        bundle.Plan.Set("attach", 1).Set("stdin", 1).Set("tty", 1)
+            .Add("mount", "tmpfs", "tmpfs", "/dev", "1000002", "mode=755,size=65536k", "dir") // MS_NOSUID|MS_STRICTATIME
+            .Add("mount", "devpts", "devpts", "/dev/pts", "a", "newinstance,ptmxmode=0666,mode=0620", "dir") // MS_NOSUID|MS_NOEXEC
+            .Add("symlink", "pts/ptmx", "/dev/ptmx");
+
     [Fact]
     public void Detached_start_records_running_with_a_live_pid_then_the_exit_code()
     {
@@ -221,11 +231,7 @@ public sealed class MonitorTests(ITestOutputHelper output)
         if (NotRoot())
             return;
         using var bundle = new MonitorBundle().Shell("read x; stty size; tty; [ /dev/console -ef /dev/pts/0 ] && echo console");
-        // Docker's /dev: the pty is made in the container's own devpts, /dev/ptmx leads there.
-        bundle.Plan.Set("attach", 1).Set("stdin", 1).Set("tty", 1)
-            .Add("mount", "tmpfs", "tmpfs", "/dev", "1000002", "mode=755,size=65536k", "dir") // MS_NOSUID|MS_STRICTATIME
-            .Add("mount", "devpts", "devpts", "/dev/pts", "a", "newinstance,ptmxmode=0666,mode=0620", "dir") // MS_NOSUID|MS_NOEXEC
-            .Add("symlink", "pts/ptmx", "/dev/ptmx");
+        WithTty(bundle);
         using var monitor = MonitorProcess.Start(bundle);
         StartedPid(monitor, bundle);
 
@@ -247,7 +253,7 @@ public sealed class MonitorTests(ITestOutputHelper output)
         if (NotRoot())
             return;
         using var bundle = new MonitorBundle().Shell("cat; echo after-eof");
-        bundle.Plan.Set("attach", 1).Set("stdin", 1).Set("tty", 1);
+        WithTty(bundle);
         using var monitor = MonitorProcess.Start(bundle);
         StartedPid(monitor, bundle);
 
