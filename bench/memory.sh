@@ -28,23 +28,11 @@ DOCKER_IMAGE=hivelet-bench/busybox:latest
 WORK=
 # shellcheck source=bench/docker-engine.sh
 . "$REPO/bench/docker-engine.sh"
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() {
-    printf 'memory.sh: %s\n' "$*" >&2
-    exit 1
-}
 
 hv() { timeout 120 "$HIVELET" --root "$WORK/root" "$@"; }
-
-remove_tree() {
-    local dir=$1 mnt
-    [[ -n $dir && -d $dir ]] || return 0
-    while read -r mnt; do
-        umount -l "$mnt" 2>/dev/null || true
-    done < <(awk -v p="$dir/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r)
-    rm -rf --one-file-system "$dir" 2>/dev/null || rm -rf "$dir"
-}
 
 cleanup() {
     local rc=$?
