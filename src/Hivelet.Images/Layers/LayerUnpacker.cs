@@ -490,17 +490,7 @@ internal sealed class LayerUnpacker : IDisposable
             LayersLog.Opaque(_logger, _layer, parentPath, removed);
             return;
         }
-        if (name.StartsWith(WhiteoutMetaPrefix, StringComparison.Ordinal))
-        {
-            LayersLog.EntryIgnored(_logger, _layer, entry.Name, "unknown whiteout meta entry");
-            return;
-        }
-        string target = name[WhiteoutPrefix.Length..];
-        if (target.Length == 0 || target == "." || target == "..")
-            throw new InvalidInputException($"apply layer {_layer}: entry \"{entry.Name}\": invalid whiteout name");
-        string targetPath = LayerPath.Join(parentPath, target);
-        // Whiteouts hide lower layers only; what this layer itself created stays.
-        if (_touched.Contains(targetPath))
+        if (WhiteoutTarget(entry, parentPath, name, out string targetPath) is not { } target)
             return;
         var parent = _resolver.Resolve(parentPath, create: false);
         if (parent is null)
@@ -510,6 +500,25 @@ internal sealed class LayerUnpacker : IDisposable
         RemoveAll(parent, target);
         _resolver.Invalidate();
         LayersLog.Whiteout(_logger, _layer, targetPath);
+    }
+
+    /// <summary>
+    /// The name a whiteout entry hides, or null when there is nothing to do: an unknown `.wh..wh.`
+    /// meta entry (logged), or a path this layer itself created (whiteouts hide lower layers only).
+    /// </summary>
+    private string? WhiteoutTarget(TarEntry entry, string parentPath, string name, out string targetPath)
+    {
+        targetPath = "";
+        if (name.StartsWith(WhiteoutMetaPrefix, StringComparison.Ordinal))
+        {
+            LayersLog.EntryIgnored(_logger, _layer, entry.Name, "unknown whiteout meta entry");
+            return null;
+        }
+        string target = name[WhiteoutPrefix.Length..];
+        if (target.Length == 0 || target == "." || target == "..")
+            throw new InvalidInputException($"apply layer {_layer}: entry \"{entry.Name}\": invalid whiteout name");
+        targetPath = LayerPath.Join(parentPath, target);
+        return _touched.Contains(targetPath) ? null : target;
     }
 
     /// <summary>
@@ -529,16 +538,7 @@ internal sealed class LayerUnpacker : IDisposable
             LayersLog.Opaque(_logger, _layer, parentPath, 0);
             return;
         }
-        if (name.StartsWith(WhiteoutMetaPrefix, StringComparison.Ordinal))
-        {
-            LayersLog.EntryIgnored(_logger, _layer, entry.Name, "unknown whiteout meta entry");
-            return;
-        }
-        string target = name[WhiteoutPrefix.Length..];
-        if (target.Length == 0 || target == "." || target == "..")
-            throw new InvalidInputException($"apply layer {_layer}: entry \"{entry.Name}\": invalid whiteout name");
-        string targetPath = LayerPath.Join(parentPath, target);
-        if (_touched.Contains(targetPath))
+        if (WhiteoutTarget(entry, parentPath, name, out string targetPath) is not { } target)
             return;
         var parent = _resolver.Resolve(parentPath, create: true)!;
         int err = Sys.TryMknodAt(parent, target, Sys.S_IFCHR, 0);
