@@ -26,6 +26,10 @@ _Noreturn void hl_child_fail(int errfd, int code, const char *fmt, ...)
 int hl_ns_flags(const struct hl_plan *plan, char *bad, size_t badlen);
 /* Writes the calling process's pid to every `cgroup_procs` file. */
 void hl_join_cgroups(int errfd, const struct hl_plan *plan);
+/* Opens the file through which a single-threaded caller joins the group of
+ * PROCS (a cgroup.procs path) by writing "0": the v1 `tasks` file beside it
+ * where there is one, else PROCS itself. Returns the fd or -1 (errno). */
+int hl_open_cgroup_join(const char *procs);
 int hl_mkdir_p(const char *path, mode_t mode);
 /* Closes every fd >= FIRST (close_range, or a loop without it). */
 void hl_close_from(int first);

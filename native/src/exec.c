@@ -268,7 +268,7 @@ int hl_exec_main(int argc, char **argv) {
   if (plan.cgroup_procs.count > MAX_CGROUPS)
     return fail("%s%s", "too many cgroup_procs records", "");
   for (size_t i = 0; i < plan.cgroup_procs.count; i++) {
-    cgfd[i] = open(plan.cgroup_procs.items[i], O_WRONLY | O_CLOEXEC);
+    cgfd[i] = hl_open_cgroup_join(plan.cgroup_procs.items[i]);
     if (cgfd[i] < 0)
       return fail("open cgroup %s: %s", plan.cgroup_procs.items[i],
                   strerror(errno));
