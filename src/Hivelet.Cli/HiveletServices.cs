@@ -39,6 +39,7 @@ public sealed class HiveletServices : IDisposable
         LoggerFactory = globals.CreateLoggerFactory(parse);
         var rootPath = parse.GetValue(globals.Root)!;
         var configPath = parse.GetValue(globals.Config)!;
+        ConfigPath = configPath;
         _config = new(() => HiveletConfig.Load(configPath));
         _root = new(() =>
         {
@@ -71,6 +72,9 @@ public sealed class HiveletServices : IDisposable
     }
 
     public ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>The configuration file this command reads (it may not exist).</summary>
+    public string ConfigPath { get; }
     public ICgroupManager Cgroups => _cgroups.Value;
     public ContainerStore Containers => Repaired(_containers);
     public VolumeStore Volumes => _volumes.Value;

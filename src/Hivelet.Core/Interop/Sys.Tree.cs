@@ -18,10 +18,15 @@ public static partial class Sys
     }
 
     /// <summary>lstat that returns the errno (0 on success), for "does it exist" checks.</summary>
-    public static unsafe int TryLStat(string path, out FileStatus status)
+    public static int TryLStat(string path, out FileStatus status) => TryStatx(path, Libc.Tree.AT_SYMLINK_NOFOLLOW, out status);
+
+    /// <summary>stat (a final symlink followed) that returns the errno (0 on success).</summary>
+    public static int TryStat(string path, out FileStatus status) => TryStatx(path, 0, out status);
+
+    private static unsafe int TryStatx(string path, int flags, out FileStatus status)
     {
         Libc.statx_buf b;
-        if (Libc.statx(Libc.AT_FDCWD, path, Libc.Tree.AT_SYMLINK_NOFOLLOW, Libc.Tree.STATX_BASIC_STATS, &b) == -1)
+        if (Libc.statx(Libc.AT_FDCWD, path, flags, Libc.Tree.STATX_BASIC_STATS, &b) == -1)
         {
             status = default;
             return Marshal.GetLastPInvokeError();

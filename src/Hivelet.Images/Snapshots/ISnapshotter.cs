@@ -51,6 +51,13 @@ public interface ISnapshotter
     /// <summary>Unmounts and deletes a container's root file system; false when there is none.</summary>
     bool RemoveContainer(string containerId);
 
+    /// <summary>
+    /// How the prepared snapshot of <paramref name="containerId"/> was made, step by step, so that the same
+    /// can be made for another container without this process (a run template); null when this driver's
+    /// snapshots cannot be made that way.
+    /// </summary>
+    ContainerSnapshotReplay? DescribeContainer(string containerId) => null;
+
     bool Remove(Digest chainId);
 
     IEnumerable<Digest> List();

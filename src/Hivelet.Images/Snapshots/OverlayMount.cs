@@ -37,6 +37,10 @@ internal static class OverlayMount
         return sb.ToString();
     }
 
+    /// <summary>The options <see cref="Mount"/> tries first: index=off unless the module is known to lack it.</summary>
+    public static string PreferredOptions(IReadOnlyList<string> lowers, string? upper, string? work) =>
+        Options(lowers, upper, work, File.Exists(IndexParameter) || !Directory.Exists(ModuleDirectory));
+
     /// <summary>
     /// Mounts an overlay on <paramref name="target"/> from the calling thread, whose working directory
     /// must be the snapshot root (relative paths in the options).
@@ -45,9 +49,8 @@ internal static class OverlayMount
     {
         if (lowers.Count > MaxDepth)
             throw new InvalidInputException($"{subject}: chain of {lowers.Count} layers is deeper than the overlay driver's maximum of {MaxDepth}");
-        bool known = File.Exists(IndexParameter);
-        bool unknown = !known && !Directory.Exists(ModuleDirectory);
-        var options = Options(lowers, upper, work, known || unknown);
+        bool unknown = !File.Exists(IndexParameter) && !Directory.Exists(ModuleDirectory);
+        var options = PreferredOptions(lowers, upper, work);
         if (Encoding.UTF8.GetByteCount(options) > PageLimit)
             throw new InvalidInputException($"{subject}: overlay mount options of {options.Length} bytes exceed one page ({lowers.Count} layers)");
         try

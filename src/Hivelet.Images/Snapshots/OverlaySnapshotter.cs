@@ -191,6 +191,33 @@ public sealed class OverlaySnapshotter : ISnapshotter
         }
     }
 
+    public ContainerSnapshotReplay? DescribeContainer(string containerId)
+    {
+        SnapshotStore.ValidateContainerId(containerId);
+        var meta = _store.ReadContainerMeta(containerId);
+        if (meta?.Top is null || !Digest.TryParse(meta.Top, out var top, out _) || !_store.Exists(top))
+            return null;
+        var dir = _store.ContainerPath(containerId);
+        var lowers = _store.Chain(top).Select(c => EnsureLink(c.ChainId, c.Meta)).ToList();
+        var rel = Path.GetRelativePath(_store.Root, dir);
+        var metaPath = Path.Combine(dir, SnapshotStore.MetaFile);
+        return new ContainerSnapshotReplay(
+            dir,
+            [
+                (dir, SnapshotStore.PrivateMode),
+                (Path.Combine(dir, SnapshotStore.FsDir), SnapshotStore.PublicMode),
+                (Path.Combine(dir, "work"), SnapshotStore.PrivateMode),
+                (Path.Combine(dir, "merged"), SnapshotStore.PublicMode),
+            ],
+            metaPath,
+            File.ReadAllBytes(metaPath),
+            Sys.LStat(metaPath).Permissions,
+            _store.Root,
+            Path.Combine(dir, "merged"),
+            OverlayMount.PreferredOptions(lowers, rel + "/" + SnapshotStore.FsDir, rel + "/work"),
+            lowers.Select(l => Path.Combine(_store.Root, l)).ToList());
+    }
+
     /// <summary>Unmounts and deletes a container snapshot; false when there is none.</summary>
     public string? ContainerChangesPath(string containerId)
     {

@@ -18,6 +18,7 @@ public sealed class Cgroup : ICgroup
 
     private readonly CgroupHost _host;
     private readonly ILogger _log;
+    private readonly List<CgroupStep> _steps = [];
 
     internal Cgroup(CgroupHost host, string parent, string containerId, ILogger? logger)
     {
@@ -50,6 +51,8 @@ public sealed class Cgroup : ICgroup
     public IReadOnlyList<string> ProcsFiles { get; }
 
     public CgroupLayout Layout => _host.Layout;
+
+    public IReadOnlyList<CgroupStep> CreationSteps => _steps;
 
     public (string File, string Key)? OomCounter =>
         Dir("memory") is { } d
@@ -211,6 +214,7 @@ public sealed class Cgroup : ICgroup
             string parentDir = Path.GetDirectoryName(dir)!;
             bool cpuset = UnifiedDirectory is null && Dir("cpuset") == dir;
             Sys.MakeCgroupDirectory(parentDir);
+            _steps.Add(new CgroupStep("need", parentDir));
             if (cpuset)
                 InheritCpuset(parentDir);
             // A group left by a crash carries stale limits and, on v2, a device program that would
@@ -219,6 +223,7 @@ public sealed class Cgroup : ICgroup
                 CgroupsLog.Removed(_log, dir);
             if (Sys.MakeCgroupDirectory(dir))
                 CgroupsLog.Created(_log, dir);
+            _steps.Add(new CgroupStep("cgdir", dir));
             if (cpuset)
                 InheritCpuset(dir);
         }
@@ -248,6 +253,14 @@ public sealed class Cgroup : ICgroup
             throw new HiveletException($"{operation}: {cause.Message}", cause);
         }
         CgroupsLog.Wrote(_log, value, file);
+        _steps.Add(new CgroupStep("cgwrite", file, value));
+    }
+
+    /// <summary>Attaches a v2 device program (encoded instructions) to the group's directory.</summary>
+    internal void AttachDeviceProgram(byte[] instructions, string license)
+    {
+        Sys.AttachCgroupDeviceProgram(UnifiedDirectory!, instructions, license);
+        _steps.Add(new CgroupStep("cgbpf", UnifiedDirectory!, license, instructions));
     }
 
     /// <summary>Freezes (or thaws) the group; false when there is no freezer.</summary>

@@ -341,7 +341,7 @@ public sealed class CgroupManager : ICgroupManager
             var program = DeviceProgram.Compile(devices);
             try
             {
-                Sys.AttachCgroupDeviceProgram(d, DeviceProgram.Encode(program), DeviceProgram.License);
+                g.AttachDeviceProgram(DeviceProgram.Encode(program), DeviceProgram.License);
             }
             catch (ErrnoException e)
             {

@@ -49,4 +49,17 @@ public interface ICgroup
 
     /// <summary>Removes the group(s); missing ones are fine.</summary>
     void Remove();
+
+    /// <summary>
+    /// What <see cref="ICgroupManager.Create"/> did to make this group, in order, so that a run template
+    /// can do the same for another container (CONTRACT.md "Run templates"); null when not recorded.
+    /// </summary>
+    IReadOnlyList<CgroupStep>? CreationSteps => null;
 }
+
+/// <summary>
+/// One step of making a group: <c>need</c> (a parent directory that must exist), <c>cgdir</c> (mkdir, an
+/// empty leftover recreated), <c>cgwrite</c> (Value written to the control file Path) or <c>cgbpf</c>
+/// (a device program attached to the directory Path: Value is the license, Program the instructions).
+/// </summary>
+public sealed record CgroupStep(string Kind, string Path, string Value = "", byte[]? Program = null);

@@ -111,8 +111,11 @@ public sealed partial class ContainerStore
     }
 
     /// <summary>Atomically replaces the container's record.</summary>
-    public void Write(ContainerRecord record) =>
-        AtomicFile.WriteAllBytes(RecordPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, ContainerJsonContext.Default.ContainerRecord));
+    public void Write(ContainerRecord record) => AtomicFile.WriteAllBytes(RecordPath(record.Id), Serialize(record));
+
+    /// <summary>container.json's bytes for <paramref name="record"/>.</summary>
+    public static byte[] Serialize(ContainerRecord record) =>
+        JsonSerializer.SerializeToUtf8Bytes(record, ContainerJsonContext.Default.ContainerRecord);
 
     public ContainerRecord? TryRead(string id)
     {

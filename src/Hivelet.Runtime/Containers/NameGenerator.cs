@@ -6,7 +6,7 @@ namespace Hivelet.Runtime.Containers;
 public static class NameGenerator
 {
     // Our own lists (words for calm things and for things on a small board), not Docker's.
-    private static readonly string[] Adjectives =
+    internal static readonly string[] Adjectives =
     [
         "agile", "amber", "ancient", "bold", "brave", "bright", "brisk", "busy", "calm", "clever",
         "cosmic", "crisp", "curious", "daring", "dreamy", "eager", "early", "fancy", "fearless", "fluffy",
@@ -16,7 +16,7 @@ public static class NameGenerator
         "spry", "steady", "stoic", "sunny", "swift", "tender", "tidy", "tiny", "vivid", "witty",
     ];
 
-    private static readonly string[] Nouns =
+    internal static readonly string[] Nouns =
     [
         "acorn", "anvil", "badger", "beacon", "beetle", "bramble", "breeze", "buzzard", "cactus", "canyon",
         "capacitor", "cedar", "comet", "cricket", "diode", "dolphin", "ember", "falcon", "fern", "firefly",

@@ -25,6 +25,9 @@ public sealed class StartedContainer(ContainerRecord record, int monitorPid, int
     public int Pid { get; } = pid;
     public Socket Socket { get; } = socket;
 
+    /// <summary>The group(s) made for this start, with the steps that made them.</summary>
+    public ICgroup? Cgroup { get; init; }
+
     public void Dispose() => Socket.Dispose();
 }
 
@@ -50,6 +53,7 @@ public sealed class ContainerRuntime(
 
     public ContainerStore Store => store;
     public LiveState Live => live;
+    public ISnapshotter Snapshots => snapshots;
 
     /// <summary>Docker's default stop grace.</summary>
     public const int DefaultStopTimeout = 10;
@@ -138,7 +142,7 @@ public sealed class ContainerRuntime(
                 _logger.Started(record.Id, monitorPid, started.StartedPid);
                 record.StartCount++;
                 store.Write(record);
-                return new StartedContainer(record, monitorPid, started.StartedPid, local);
+                return new StartedContainer(record, monitorPid, started.StartedPid, local) { Cgroup = cgroup };
             }
             local.Dispose();
             if (first is { Type: FrameType.Error } failed)

@@ -18,4 +18,10 @@ internal static partial class LifecycleLog
 
     [LoggerMessage(3024, LogLevel.Warning, "remove container {ContainerId}: {Error}")]
     public static partial void RemoveStepFailed(this ILogger logger, string containerId, string error);
+
+    [LoggerMessage(3025, LogLevel.Debug, "container {ContainerId}: no run template: {Reason}")]
+    public static partial void NoRunTemplate(this ILogger logger, string containerId, string reason);
+
+    [LoggerMessage(3026, LogLevel.Debug, "container {ContainerId}: run template written for this command line")]
+    public static partial void RunTemplateWritten(this ILogger logger, string containerId);
 }

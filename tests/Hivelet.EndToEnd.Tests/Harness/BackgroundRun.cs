@@ -52,6 +52,9 @@ public sealed class BackgroundRun : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>The hivelet process itself (for signals to it alone; its children keep running).</summary>
     public int Pid => _process.Id;
 

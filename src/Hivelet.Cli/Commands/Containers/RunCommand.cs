@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Hivelet.Errors;
 using Hivelet.Runtime.Containers;
 using Hivelet.Runtime.Lifecycle;
+using Hivelet.Runtime.Spec;
 
 namespace Hivelet.Cli.Commands.Containers;
 
@@ -24,11 +25,25 @@ public static class RunCommand
                 .ConfigureAwait(false);
             var runtime = services.CreateRuntime();
             var record = runtime.Create(options, image);
+            var pull = parse.GetValue(flags.Pull);
             return await StartCommand.StartAndAttachAsync(services, runtime, record, attach: !d, stdin: options.Interactive,
-                tty: options.Tty, printId: d, ct).ConfigureAwait(false);
+                tty: options.Tty, printId: d, ct, started => WriteTemplate(services, runtime, options, pull, started)).ConfigureAwait(false);
         });
         return cmd;
     }
+
+    /// <summary>
+    /// Leaves a run template for this command line (RunTemplates): the next identical `run` is done by
+    /// native/fastrun.c without starting the .NET runtime. A template is a cache: failing to write one
+    /// only costs the next run its speed.
+    /// </summary>
+    private static void WriteTemplate(HiveletServices services, ContainerRuntime runtime, RunOptions options, string? pull,
+        StartedContainer started) =>
+        RunTemplates.TryWrite(
+            new RunTemplateSource(started, runtime.Store, runtime.Snapshots, HiveletServices.Exe, Environment.GetCommandLineArgs()[1..],
+                [services.Root.ImagesDir, services.Root.SnapshotsDir, services.ConfigPath], Environment.GetEnvironmentVariable,
+                NameGiven: !string.IsNullOrEmpty(options.Name)),
+            options, pull, services.LoggerFactory.CreateLogger<ContainerRuntime>());
 }
 
 public static class CreateCommand
@@ -96,7 +111,7 @@ public static class StartCommand
     /// A failed start exits 125, 126 or 127 with the monitor's message, as Docker does.
     /// </summary>
     internal static async Task<int> StartAndAttachAsync(HiveletServices services, ContainerRuntime runtime, ContainerRecord record,
-        bool attach, bool stdin, bool tty, bool printId, CancellationToken ct)
+        bool attach, bool stdin, bool tty, bool printId, CancellationToken ct, Action<StartedContainer>? onStarted = null)
     {
         StartedContainer? started;
         try
@@ -110,6 +125,8 @@ public static class StartCommand
                 await RemoveQuietlyAsync(runtime, record).ConfigureAwait(false);
             throw;
         }
+        if (started is not null)
+            onStarted?.Invoke(started);
         if (printId)
             Console.WriteLine(record.Id);
         if (started is null || !attach)
