@@ -12,7 +12,11 @@
 # built here when missing): static busybox and its applet links. Every contender runs the same
 # busybox binary; the bundle rootfs of runc and the floor's chroot hold the same files as the image.
 # Contenders (wall time of the whole command, from bash's EPOCHREALTIME, one at a time):
-#   hivelet      hivelet --root R run --rm hivelet/busybox /bin/true   (network none: hivelet's default)
+#   hivelet      hivelet --root R run --rm hivelet/busybox /bin/true   (network none: hivelet's default);
+#                after the warm-up round this command line has a run template, so native/fastrun.c
+#                replays it without starting the .NET runtime (CONTRACT.md "Run templates")
+#   hivelet-managed  the same command with HIVELET_FASTRUN=0: the managed CLI every time, which is what
+#                the first run of a command line costs
 #   hivelet-raw  hivelet __run PLAN: the native child path alone, no CLI, no monitor, no cgroup, no seccomp;
 #                the plan (written below) has hivelet's namespaces and Docker's default mounts, devices,
 #                masked paths and capabilities
@@ -169,6 +173,7 @@ contender_cmd() {
     ROUND_ID=$((ROUND_ID + 1))
     case $1 in
         hivelet) CMD=("$HIVELET" --root "$WORK/root" run --rm "$IMAGE" /bin/true) ;;
+        hivelet-managed) CMD=(env HIVELET_FASTRUN=0 "$HIVELET" --root "$WORK/root" run --rm "$IMAGE" /bin/true) ;;
         hivelet-raw) CMD=("$HIVELET" __run "$WORK/plan") ;;
         hivelet-base) CMD=("$HIVELET_BASE" --root "$WORK/root-base" run --rm "$IMAGE" /bin/true) ;;
         runc) CMD=(runc run --bundle "$WORK/runc-bundle" "hivelet-bench-$$-$ROUND_ID") ;;
@@ -247,7 +252,7 @@ main() {
     make_rootfs "$WORK/rootfs"
 
     local contenders=()
-    setup_hivelet && contenders+=(hivelet)
+    setup_hivelet && contenders+=(hivelet hivelet-managed)
     if [[ -n $HIVELET_BASE ]]; then
         [[ -x $HIVELET_BASE ]] || die "HIVELET_BASE_BIN $HIVELET_BASE is not an executable"
         mkdir -p "$WORK/root-base"

@@ -129,7 +129,9 @@ static int write_replace(const char *path, const char *content, size_t len) {
  * carries the exit code. `starting`, `running` and `restarting` describe a
  * monitor that a power loss kills too; after one, whichever status reached the
  * disk reads as not running once the dead monitor is reconciled, so their
- * fsyncs (on the start path of every container) buy nothing. */
+ * fsyncs (on the start path of every container) buy nothing. Neither does the
+ * exit of an attached --rm container: the CLI that hears EXIT removes it at
+ * once, and the code it needs travels in the frame. */
 static void write_status(void) {
   char buf[2048];
   int n = snprintf(buf, sizeof buf,
@@ -140,9 +142,10 @@ static void write_status(void) {
                    st.state, (int)st.monitor_pid, st.monitor_start, (int)st.pid,
                    st.pid_start, st.started_at, st.finished_at, st.exit_code,
                    st.oom_killed, st.restart_count, st.error);
-  int rc = !strcmp(st.state, "exited")
-               ? hl_write_atomic(status_path, buf, (size_t)n)
-               : write_replace(status_path, buf, (size_t)n);
+  int durable = !strcmp(st.state, "exited") &&
+                !(plan.autoremove && plan.attach && mon_ctl_connected());
+  int rc = durable ? hl_write_atomic(status_path, buf, (size_t)n)
+                   : write_replace(status_path, buf, (size_t)n);
   if (rc < 0)
     mon_logf("write %s: %s", status_path, strerror(-rc));
 }
