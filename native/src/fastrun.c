@@ -13,6 +13,7 @@
  * dependency, a store that needs repair, a name in use) declines before
  * anything is created, and main() runs the managed CLI instead. */
 #define _GNU_SOURCE
+#include "child.h"
 #include "hivelet.h"
 
 #include <dirent.h>
@@ -59,6 +60,8 @@ struct fastrun {
 
   char id[65], name[256], created[64];
   char marker[PATH_MAX];
+  char trash[4][PATH_MAX]; /* trees moved aside by rm_trash, deleted later */
+  int trashed;
   int store_lock, lock;
   mode_t umask_saved;
   int created_any; /* something was made: undo before declining */
@@ -814,6 +817,59 @@ static int remove_cgroup(const char *dir) {
   return -EBUSY;
 }
 
+/* Moves a tree into ROOT/trash (one rename, atomic: a bundle leaves the
+ * container list with its record in one step), to be deleted after the run
+ * has returned. Another file system: deleted now. */
+static int trash_tree(struct fastrun *f, const char *path) {
+  char dir[2100];
+  snprintf(dir, sizeof dir, "%s/trash", f->root);
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return remove_tree(path);
+  if (f->trashed >= (int)(sizeof f->trash / sizeof f->trash[0]))
+    return remove_tree(path);
+  const char *base = strrchr(path, '/');
+  char *target = f->trash[f->trashed];
+  snprintf(target, PATH_MAX, "%s/%d-%d-%.100s", dir, (int)getpid(), f->trashed,
+           base ? base + 1 : path);
+  if (rename(path, target) == 0) {
+    f->trashed++;
+    return 0;
+  }
+  if (errno == ENOENT)
+    return 0;
+  return errno == EXDEV ? remove_tree(path) : -errno;
+}
+
+/* Deletes the trashed trees in a detached child, so that the run returns
+ * once the container is gone from the store, its mounts and its cgroups (as
+ * containerd's snapshotter removes asynchronously). The child holds a repair
+ * marker of its own: killed halfway, the next command's repair empties the
+ * trash. */
+static void empty_trash_later(struct fastrun *f) {
+  if (f->trashed == 0)
+    return;
+  pid_t pid = fork();
+  if (pid != 0)
+    return; /* a failed fork leaves the trash to the next repair */
+  setsid();
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0)
+    for (int fd = 0; fd < 3; fd++)
+      dup2(null, fd);
+  hl_close_from(3);
+  char marker[2200];
+  snprintf(marker, sizeof marker, "%s/procs/%d-%llu", f->root, (int)getpid(),
+           hl_proc_starttime(getpid()));
+  int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0)
+    close(fd);
+  for (int i = 0; i < f->trashed; i++)
+    remove_tree(f->trash[i]);
+  if (fd >= 0)
+    unlink(marker);
+  _exit(0);
+}
+
 /* The template's rm_* steps in order. Stops at the first failure, before the
  * record is deleted, so that the managed `rm -f` can finish the job. */
 static int remove_container(struct fastrun *f, char *err, size_t errlen) {
@@ -840,6 +896,8 @@ static int remove_container(struct fastrun *f, char *err, size_t errlen) {
       rc = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
     } else if (key_is(k, klen, "rm_tree")) {
       rc = remove_tree(path);
+    } else if (key_is(k, klen, "rm_trash")) {
+      rc = trash_tree(f, path);
     }
     if (rc < 0) {
       snprintf(err, errlen, "remove container %s: %.*s `%s`: %s", f->id,
@@ -943,6 +1001,10 @@ static void undo(struct fastrun *f) {
   char err[1024];
   if (f->created_any && remove_container(f, err, sizeof err) < 0)
     managed_remove(f);
+  /* Declining hands over to the managed CLI: nothing of this run stays. */
+  for (int i = 0; i < f->trashed; i++)
+    remove_tree(f->trash[i]);
+  f->trashed = 0;
 }
 
 /* Until the container has exited: output frames to stdout/stderr, SIGINT and
@@ -1041,8 +1103,7 @@ static int run(struct fastrun *f) {
   }
   int logfd = open(monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   umask(f->umask_saved);
-  int mpid =
-      logfd < 0 ? -errno : hl_spawn_monitor(f->exe, bundle, sv[1], logfd);
+  int mpid = logfd < 0 ? -errno : hl_fork_monitor(f->exe, bundle, sv[1], logfd);
   close(sv[1]);
   if (logfd >= 0)
     close(logfd);
@@ -1052,7 +1113,10 @@ static int run(struct fastrun *f) {
     return decline(f, "start the monitor: %s", strerror(-mpid));
   }
 
-  /* From here on the container exists: no more declining. */
+  /* From here on the container exists: no more declining. A reader that
+   * went away (`run ... | head -1`) must not kill this process before the
+   * removal: its output is dropped instead, as the managed CLI does. */
+  signal(SIGPIPE, SIG_IGN);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -1089,6 +1153,7 @@ static int run(struct fastrun *f) {
      * means nothing remains (StartCommand.StartAndAttachAsync). */
     if (f->autoremove && remove_container(f, err, sizeof err) < 0)
       managed_remove(f);
+    empty_trash_later(f);
     fprintf(stderr, "hivelet: %s\n", msg);
     return code;
   }
@@ -1108,12 +1173,14 @@ static int run(struct fastrun *f) {
   }
   if (f->autoremove) {
     if (remove_container(f, err, sizeof err) == 0) {
+      empty_trash_later(f);
       unsigned char removed[5] = {FRAME_REMOVED, 0, 0, 0, 0};
       if (send(sv[0], removed, sizeof removed, MSG_NOSIGNAL) < 0) {
         /* The monitor is gone: nothing is waiting for it. */
       }
     } else {
       /* No REMOVED: the monitor's `rm -f` finishes (it sees EOF). */
+      empty_trash_later(f);
       fprintf(stderr, "hivelet: %s (left to `rm -f`)\n", err);
     }
   }

@@ -68,6 +68,11 @@ int hl_container_wait_exec(struct hl_child *child, char *msg, size_t msglen);
  * stdout on /dev/null and stderr on stderr_fd. Returns the pid or -errno. */
 int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
                      int stderr_fd);
+/* The same without the exec, for a caller that is plain C (fastrun.c: no
+ * .NET runtime, one thread): the forked child runs hl_monitor_main itself,
+ * which saves loading the binary again on every replayed run. */
+int hl_fork_monitor(const char *exe, const char *bundle, int start_fd,
+                    int stderr_fd);
 
 /* run.c, also used by exec.c: the signals `__run` and `__exec` forward to
  * their child, plus SIGCHLD; the caller blocks them. */

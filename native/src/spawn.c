@@ -63,37 +63,80 @@ void hl_reset_signals(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The monitor's side of a spawn, in the forked child: its own session,
+ * stdin/stdout on /dev/null, stderr on STDERR_FD, fd 3 = START_FD, nothing
+ * else open across the exec (EXEC) or at all (in-process). Returns 0 or an
+ * errno; REPORT is where the caller's pipe end now lives. */
+static int monitor_child_setup(int pipe_w, int start_fd, int stderr_fd,
+                               int exec, int *report) {
+  hl_reset_signals();
+  /* Move the fds we keep above 3 so that the dup2s below cannot clobber
+   * one another. */
+  *report = lift_fd(pipe_w, 5);
+  int start = lift_fd(start_fd, 5);
+  int errfd = lift_fd(stderr_fd, 5);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (*report < 0 || start < 0 || null < 0 || (stderr_fd >= 0 && errfd < 0))
+    return errno ? errno : EBADF;
+  if (setsid() < 0)
+    return errno;
+  if (dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+      dup2(errfd >= 0 ? errfd : null, 2) < 0 || dup2(start, 3) < 0)
+    return errno;
+  /* Nothing else the CLI had open is the monitor's business. */
+  if (exec) {
+    hl_cloexec_from(4);
+  } else {
+    /* The report pipe goes too: its EOF tells the caller all is well. */
+    hl_close_from(4);
+    *report = -1;
+  }
+  return 0;
+}
+
+/* fork with every signal blocked around it, so that no handler of the
+ * caller runs in the child before hl_reset_signals. */
+static pid_t fork_blocked(void) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork();
+  int saved = errno;
+  if (pid != 0)
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = saved;
+  return pid;
+}
+
+/* Waits for the child's report: EOF = it runs; an errno = it failed (and is
+ * reaped). Returns PID or -errno. */
+static int await_report(pid_t pid, int pipe_r) {
+  int child_err = 0;
+  ssize_t n;
+  do
+    n = read(pipe_r, &child_err, sizeof child_err);
+  while (n < 0 && errno == EINTR);
+  close(pipe_r);
+  if (n == (ssize_t)sizeof child_err) {
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+    return -(child_err ? child_err : EIO);
+  }
+  return pid;
+}
+
 int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
                      int stderr_fd) {
   char *const argv[] = {(char *)exe, "__monitor", (char *)bundle, NULL};
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0)
     return -errno;
-
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = fork();
+  pid_t pid = fork_blocked();
   if (pid == 0) {
-    int err = 0;
-    hl_reset_signals();
+    int report = -1;
     close(pipefd[0]);
-    /* Move the fds we keep above 3 so that the dup2s below cannot clobber
-     * one another. */
-    int report = lift_fd(pipefd[1], 5);
-    int start = lift_fd(start_fd, 5);
-    int errfd = lift_fd(stderr_fd, 5);
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (report < 0 || start < 0 || null < 0 || (stderr_fd >= 0 && errfd < 0))
-      err = errno ? errno : EBADF;
-    else if (setsid() < 0)
-      err = errno;
-    else if (dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-             dup2(errfd >= 0 ? errfd : null, 2) < 0 || dup2(start, 3) < 0)
-      err = errno;
+    int err = monitor_child_setup(pipefd[1], start_fd, stderr_fd, 1, &report);
     if (!err) {
-      /* Nothing else the CLI had open is the monitor's business. */
-      hl_cloexec_from(4);
       execv(exe, argv);
       err = errno;
     }
@@ -101,22 +144,36 @@ int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
     _exit(127);
   }
   int fork_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(pipefd[1]);
   if (pid < 0) {
     close(pipefd[0]);
     return -fork_errno;
   }
-  int child_err = 0;
-  ssize_t n;
-  do
-    n = read(pipefd[0], &child_err, sizeof child_err);
-  while (n < 0 && errno == EINTR);
-  close(pipefd[0]);
-  if (n == (ssize_t)sizeof child_err) {
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-      ;
-    return -(child_err ? child_err : EIO);
+  return await_report(pid, pipefd[0]);
+}
+
+int hl_fork_monitor(const char *exe, const char *bundle, int start_fd,
+                    int stderr_fd) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return -errno;
+  pid_t pid = fork_blocked();
+  if (pid == 0) {
+    int report = -1;
+    close(pipefd[0]);
+    int err = monitor_child_setup(pipefd[1], start_fd, stderr_fd, 0, &report);
+    if (err) {
+      (void)!write(report >= 0 ? report : pipefd[1], &err, sizeof err);
+      _exit(127);
+    }
+    char *argv[] = {(char *)exe, "__monitor", (char *)bundle, NULL};
+    _exit(hl_monitor_main(3, argv));
   }
-  return pid;
+  int fork_errno = errno;
+  close(pipefd[1]);
+  if (pid < 0) {
+    close(pipefd[0]);
+    return -fork_errno;
+  }
+  return await_report(pid, pipefd[0]);
 }

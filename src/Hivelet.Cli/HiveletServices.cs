@@ -132,6 +132,7 @@ public sealed class HiveletServices : IDisposable
         _content.Value.Repair();
         _images.Value.Repair();
         _snapshots.Value.Repair();
+        _containers.Value.EmptyTrash();
         // A create or rm killed halfway: its snapshot and cgroups go with its bundle.
         _containers.Value.Repair(id =>
         {

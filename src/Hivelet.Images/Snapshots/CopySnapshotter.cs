@@ -88,7 +88,7 @@ public sealed class CopySnapshotter : ISnapshotter
     /// containers/&lt;id&gt;/fs: a copy of <paramref name="top"/>'s tree, built in tmp/ and renamed into
     /// place. It persists until <see cref="RemoveContainer"/>; calling again returns the existing one.
     /// </summary>
-    public IActiveSnapshot PrepareContainer(string containerId, Digest? top)
+    public IActiveSnapshot PrepareContainer(string containerId, Digest? top, bool disposable = false)
     {
         SnapshotStore.ValidateContainerId(containerId);
         var subject = $"prepare container snapshot {containerId}";

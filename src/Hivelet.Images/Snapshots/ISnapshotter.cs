@@ -38,9 +38,10 @@ public interface ISnapshotter
     /// <summary>
     /// Creates a container root file system on top of <paramref name="top"/>. It persists until
     /// <see cref="RemoveContainer"/> (disposing the handle keeps it; calling again after a reboot mounts
-    /// it again with its changes).
+    /// it again with its changes). <paramref name="disposable"/> (decided at the first call): the layer is
+    /// deleted after one run (`run --rm`), so its writes need not survive a power loss.
     /// </summary>
-    IActiveSnapshot PrepareContainer(string containerId, Digest? top);
+    IActiveSnapshot PrepareContainer(string containerId, Digest? top, bool disposable = false);
 
     /// <summary>
     /// The directory holding what the container itself wrote (overlay: its upper directory; copy: its

@@ -37,25 +37,37 @@ internal static class OverlayMount
         return sb.ToString();
     }
 
-    /// <summary>The options <see cref="Mount"/> tries first: index=off unless the module is known to lack it.</summary>
-    public static string PreferredOptions(IReadOnlyList<string> lowers, string? upper, string? work) =>
-        Options(lowers, upper, work, File.Exists(IndexParameter) || !Directory.Exists(ModuleDirectory));
+    /// <summary>
+    /// The options <see cref="Mount"/> tries first: index=off unless the module is known to lack it, and
+    /// with <paramref name="volatile"/> overlay's `volatile` (Linux 5.10): no sync of the upper file system
+    /// on syncfs or unmount, for a layer that is deleted after its one use.
+    /// </summary>
+    public static string PreferredOptions(IReadOnlyList<string> lowers, string? upper, string? work, bool @volatile = false) =>
+        Options(lowers, upper, work, File.Exists(IndexParameter) || !Directory.Exists(ModuleDirectory)) + (@volatile ? ",volatile" : "");
 
     /// <summary>
     /// Mounts an overlay on <paramref name="target"/> from the calling thread, whose working directory
     /// must be the snapshot root (relative paths in the options).
     /// </summary>
-    public static void Mount(string target, IReadOnlyList<string> lowers, string? upper, string? work, string subject)
+    public static void Mount(string target, IReadOnlyList<string> lowers, string? upper, string? work, string subject,
+        bool @volatile = false)
     {
         if (lowers.Count > MaxDepth)
             throw new InvalidInputException($"{subject}: chain of {lowers.Count} layers is deeper than the overlay driver's maximum of {MaxDepth}");
         bool unknown = !File.Exists(IndexParameter) && !Directory.Exists(ModuleDirectory);
-        var options = PreferredOptions(lowers, upper, work);
+        var options = PreferredOptions(lowers, upper, work, @volatile);
+        if (@volatile && Encoding.UTF8.GetByteCount(options) > PageLimit)
+            options = PreferredOptions(lowers, upper, work); // the deepest chains: no room left for it
         if (Encoding.UTF8.GetByteCount(options) > PageLimit)
             throw new InvalidInputException($"{subject}: overlay mount options of {options.Length} bytes exceed one page ({lowers.Count} layers)");
         try
         {
             Sys.Mount("overlay", target, "overlay", 0, options);
+        }
+        catch (ErrnoException e) when (e.Errno == Errnos.EINVAL && @volatile)
+        {
+            // A kernel before 5.10: the layer is synced like any other.
+            Mount(target, lowers, upper, work, subject, @volatile: false);
         }
         catch (ErrnoException e) when (e.Errno == Errnos.EINVAL && unknown)
         {

@@ -144,7 +144,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
     /// other processes, and stays until <see cref="RemoveContainer"/>; disposing the handle keeps it.
     /// With no <paramref name="top"/> the Path is the plain upper directory.
     /// </summary>
-    public IActiveSnapshot PrepareContainer(string containerId, Digest? top)
+    public IActiveSnapshot PrepareContainer(string containerId, Digest? top, bool disposable = false)
     {
         SnapshotStore.ValidateContainerId(containerId);
         var subject = $"prepare container snapshot {containerId}";
@@ -170,7 +170,8 @@ public sealed class OverlaySnapshotter : ISnapshotter
                 Sys.MakeDirectory(Path.Combine(dir, SnapshotStore.FsDir), SnapshotStore.PublicMode);
                 Sys.MakeDirectory(Path.Combine(dir, "work"), SnapshotStore.PrivateMode);
                 Sys.MakeDirectory(merged, SnapshotStore.PublicMode);
-                _store.WriteContainerMeta(dir, new ContainerSnapshotMetadata { Id = containerId, Top = top?.ToString(), Driver = Driver });
+                existing = new ContainerSnapshotMetadata { Id = containerId, Top = top?.ToString(), Driver = Driver, Volatile = disposable };
+                _store.WriteContainerMeta(dir, existing);
             }
             if (chain.Count == 0)
                 return new PersistentContainerSnapshot(Path.Combine(dir, SnapshotStore.FsDir));
@@ -179,8 +180,9 @@ public sealed class OverlaySnapshotter : ISnapshotter
                 var lowers = chain.Select(c => EnsureLink(c.ChainId, c.Meta)).ToList();
                 var rel = Path.GetRelativePath(_store.Root, dir);
                 // Host mount namespace, private working directory: relative lowerdirs keep options short.
+                bool @volatile = existing.Volatile;
                 using var worker = SnapshotWorker.Start("hivelet-mount", privateMountNamespace: false, _store.Root);
-                worker.Invoke(() => OverlayMount.Mount(merged, lowers, rel + "/fs", rel + "/work", subject));
+                worker.Invoke(() => OverlayMount.Mount(merged, lowers, rel + "/fs", rel + "/work", subject, @volatile));
             }
             SnapshotsLog.ContainerPrepared(_logger, containerId, top?.ToString() ?? "(none)", merged);
             return new PersistentContainerSnapshot(merged);
@@ -214,7 +216,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
             Sys.LStat(metaPath).Permissions,
             _store.Root,
             Path.Combine(dir, "merged"),
-            OverlayMount.PreferredOptions(lowers, rel + "/" + SnapshotStore.FsDir, rel + "/work"),
+            OverlayMount.PreferredOptions(lowers, rel + "/" + SnapshotStore.FsDir, rel + "/work", meta.Volatile),
             lowers.Select(l => Path.Combine(_store.Root, l)).ToList());
     }
 

@@ -23,6 +23,12 @@ public sealed class ContainerSnapshotMetadata
     [JsonPropertyName("id")] public string Id { get; set; } = "";
     [JsonPropertyName("top")] public string? Top { get; set; }
     [JsonPropertyName("driver")] public string Driver { get; set; } = "";
+
+    /// <summary>
+    /// A disposable container's layer (`run --rm`): overlay mounts it `volatile`, so neither the
+    /// container's syncs nor the unmount flush the whole upper file system for data about to be deleted.
+    /// </summary>
+    [JsonPropertyName("volatile")] public bool Volatile { get; set; }
 }
 
 /// <summary>The cached result of the overlay probe (see <see cref="SnapshotterFactory"/>).</summary>

@@ -25,6 +25,9 @@ public sealed partial class ContainerStore
 {
     public const string RecordFileName = "container.json";
     public const string LockFileName = "lock";
+
+    /// <summary>ROOT/trash: trees a replayed `run --rm` moved aside for a background delete (CONTRACT.md).</summary>
+    public const string TrashDirectoryName = "trash";
     private const string StoreLockName = ".lock";
 
     private readonly string _dir;
@@ -297,6 +300,34 @@ public sealed partial class ContainerStore
         if (cleanupStale is null)
             return;
         cleanupStale(Directory.EnumerateDirectories(_dir).Select(d => Path.GetFileName(d)).Where(IsId).ToHashSet(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Deletes what ROOT/trash holds: left there when the background delete of a replayed run was killed
+    /// (the repair after it runs this). Nothing in it is mounted: the replay unmounts before moving.
+    /// </summary>
+    public int EmptyTrash()
+    {
+        var trash = Path.Combine(StoreRootPath, TrashDirectoryName);
+        if (!Directory.Exists(trash))
+            return 0;
+        int removed = 0;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(trash))
+        {
+            try
+            {
+                if (Directory.Exists(entry))
+                    Directory.Delete(entry, recursive: true);
+                else
+                    File.Delete(entry);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.CleanupFailed(entry, e.Message);
+            }
+        }
+        return removed;
     }
 
     private static void TryDeleteFile(string path)

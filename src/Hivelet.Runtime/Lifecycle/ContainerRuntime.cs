@@ -65,7 +65,7 @@ public sealed class ContainerRuntime(
             record.ImageRef = image.Reference;
             record.Driver = snapshots.Driver;
             // The snapshot is made now, as Docker's create makes the RW layer; start mounts it again.
-            using var snap = snapshots.PrepareContainer(id, image.TopChainId);
+            using var snap = snapshots.PrepareContainer(id, image.TopChainId, disposable: options.AutoRemove);
             return record;
         });
 

@@ -192,16 +192,15 @@ public static class RunTemplates
             return why;
         t.Add("record", source.Store.RecordPath(record.Id), Convert.ToHexStringLower(recordBytes));
 
-        // Removal, in ContainerRuntime.RemoveAsync's order: the record goes before the bundle.
+        // Removal, in ContainerRuntime.RemoveAsync's order; the snapshot and the bundle (with its record,
+        // in one rename) move to ROOT/trash and are deleted after the run returns.
         foreach (var step in cgroupSteps.Where(s => s.Kind == "cgdir").Reverse())
             t.Add("rm_cgroup", step.Path);
         t.Add("rm_mount", snapshot.MountTarget);
-        t.Add("rm_file", snapshot.MetaPath);
-        t.Add("rm_tree", snapshot.Directory);
-        t.Add("rm_file", source.Store.RecordPath(record.Id));
+        t.Add("rm_trash", snapshot.Directory);
+        t.Add("rm_trash", bundle);
         if (!string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal))
             t.Add("rm_tree", runDir);
-        t.Add("rm_tree", bundle);
         t.Add("end", "1");
 
         var dir = Path.Combine(root, DirectoryName);

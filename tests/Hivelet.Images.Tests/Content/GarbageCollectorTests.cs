@@ -238,7 +238,7 @@ public sealed class GarbageCollectorTests : IDisposable
         }
 
         public IActiveSnapshot Prepare(Digest? parent) => throw new NotSupportedException();
-        public IActiveSnapshot PrepareContainer(string containerId, Digest? top) => throw new NotSupportedException();
+        public IActiveSnapshot PrepareContainer(string containerId, Digest? top, bool disposable = false) => throw new NotSupportedException();
         public bool RemoveContainer(string containerId) => throw new NotSupportedException();
         public string? ContainerChangesPath(string containerId) => throw new NotSupportedException();
         public void Repair() => throw new NotSupportedException();

@@ -376,6 +376,37 @@ public sealed class OverlaySnapshotterTests(ITestOutputHelper output) : Snapshot
     }
 
     [Fact]
+    public void ADisposableContainerLayerIsMountedVolatileAndDescribedForReplay()
+    {
+        if (Skip())
+            return;
+        var s = Create();
+        var l1 = Layer(s, null, "v1", p => Write(p, "a", "a"));
+        using (var kept = s.PrepareContainer("kept", l1))
+            Assert.DoesNotContain("volatile", MountLine(kept.Path), StringComparison.Ordinal);
+        using var c = s.PrepareContainer("gone", l1, disposable: true);
+        Assert.Contains("volatile", MountLine(c.Path), StringComparison.Ordinal);
+
+        var replay = s.DescribeContainer("gone")!;
+        var dir = Path.Combine(SnapshotsDir, "containers", "gone");
+        Assert.Equal(dir, replay.Directory);
+        Assert.Equal([dir, dir + "/fs", dir + "/work", dir + "/merged"], replay.Directories.Select(d => d.Path));
+        Assert.Equal(c.Path, replay.MountTarget);
+        Assert.Equal(SnapshotsDir, replay.MountWorkingDirectory);
+        Assert.StartsWith("lowerdir=l/", replay.MountOptions, StringComparison.Ordinal);
+        Assert.Contains(",upperdir=containers/gone/fs,workdir=containers/gone/work", replay.MountOptions, StringComparison.Ordinal);
+        Assert.EndsWith(",volatile", replay.MountOptions, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "meta.json")), replay.Meta);
+        Assert.All(replay.Needs, n => Assert.True(Directory.Exists(n), n));
+        Assert.DoesNotContain("volatile", s.DescribeContainer("kept")!.MountOptions, StringComparison.Ordinal);
+        Assert.True(s.RemoveContainer("gone"));
+        Assert.True(s.RemoveContainer("kept"));
+    }
+
+    private static string MountLine(string mountPoint) =>
+        File.ReadLines("/proc/self/mountinfo").Single(l => l.Split(' ')[4] == mountPoint);
+
+    [Fact]
     public void ALostShortLinkIsRecreated()
     {
         if (Skip())

@@ -10,6 +10,20 @@ public sealed class ContainerStoreTests : IDisposable
     public void Dispose() => _t.Dispose();
 
     [Fact]
+    public void EmptyTrashDeletesWhatABackgroundDeleteLeftAndNothingElse()
+    {
+        Assert.Equal(0, _t.Store.EmptyTrash());
+        var kept = _t.Add("kept");
+        var trash = Path.Combine(_t.Root.Root, ContainerStore.TrashDirectoryName);
+        Directory.CreateDirectory(Path.Combine(trash, "1-0-bundle", "rootfs"));
+        File.WriteAllText(Path.Combine(trash, "1-0-bundle", "container.json"), "{}");
+        File.WriteAllText(Path.Combine(trash, "stray"), "x");
+        Assert.Equal(2, _t.Store.EmptyTrash());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(trash));
+        Assert.Equal(kept.Id, _t.Store.Find("kept").Id);
+    }
+
+    [Fact]
     public void NewIdsAre64LowerHexAndDistinct()
     {
         var ids = Enumerable.Range(0, 50).Select(_ => ContainerStore.NewId()).ToList();
