@@ -145,6 +145,22 @@ if ! skip_without_run device-denied; then
     verdict device-denied $? "rc=$RC: $(out)"
 fi
 
+if ! skip_without_run replayed-run; then
+    # The same command line a second time is replayed by native code from the template the first run
+    # left (native/CONTRACT.md "Run templates"): on v2 that recreates the group, its pids limit and its
+    # eBPF device program; HIVELET_FASTRUN=require fails the run if it was not replayed.
+    # shellcheck disable=SC2016 # expanded inside the container
+    replay='cat /sys/fs/cgroup/pids.max; mknod /tmp/kmsg c 1 11 || exit 3; echo vmtest-replay > /tmp/kmsg && echo WRITTEN'
+    hv run --rm --pids-limit 30 "$IMAGE" sh -c "$replay"
+    first_rc=$RC
+    export HIVELET_FASTRUN=require
+    hv run --rm --pids-limit 30 "$IMAGE" sh -c "$replay"
+    unset HIVELET_FASTRUN
+    [ "$first_rc" != 0 ] && [ "$RC" = "$first_rc" ] && grep -q '^30$' "$OUT" && ! grep -q WRITTEN "$OUT" &&
+        grep -qi "not permitted" "$OUT"
+    verdict replayed-run $? "first rc=$first_rc, replayed rc=$RC: $(out)"
+fi
+
 if ! skip_without_run nothing-left; then
     # After every rm: no container listed, no overlay mounted, no group named after a container.
     hv ps -a -q

@@ -36,6 +36,8 @@ public sealed partial class CgroupV2VmTests(CgroupV2VmFixture vm, ITestOutputHel
 
     [VmFact] public void Device_outside_the_allow_list_is_denied() => AssertPassed("device-denied");
 
+    [VmFact] public void A_replayed_run_recreates_the_v2_group_limit_and_device_program() => AssertPassed("replayed-run");
+
     [VmFact] public void Nothing_is_left_after_rm() => AssertPassed("nothing-left");
 
     /// <summary>Every line tests.sh printed has a [Fact] here, and the VM got to the end.</summary>
