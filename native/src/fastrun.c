@@ -63,6 +63,8 @@ struct fastrun {
   char trash[4][PATH_MAX]; /* trees moved aside by rm_trash, deleted later */
   int trashed;
   int store_lock, lock;
+  int keep_marker; /* something could not be undone: leave it to a repair */
+  char tpl_path[PATH_MAX];
   mode_t umask_saved;
   int created_any; /* something was made: undo before declining */
 };
@@ -395,7 +397,7 @@ static int enter_gate(struct fastrun *f) {
 }
 
 static void leave_gate(struct fastrun *f) {
-  if (f->marker[0])
+  if (f->marker[0] && !f->keep_marker)
     unlink(f->marker);
   f->marker[0] = '\0';
 }
@@ -863,11 +865,14 @@ static void empty_trash_later(struct fastrun *f) {
   int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd >= 0)
     close(fd);
+  int ok = 1;
   for (int i = 0; i < f->trashed; i++)
-    remove_tree(f->trash[i]);
-  if (fd >= 0)
+    ok &= remove_tree(f->trash[i]) == 0;
+  /* A tree that would not go keeps the marker, which then reads as a dead
+   * command: the next command's repair empties the trash. */
+  if (fd >= 0 && ok)
     unlink(marker);
-  _exit(0);
+  _exit(ok ? 0 : 1);
 }
 
 /* The template's rm_* steps in order. Stops at the first failure, before the
@@ -997,14 +1002,58 @@ static void managed_remove(struct fastrun *f) {
   }
 }
 
-static void undo(struct fastrun *f) {
-  char err[1024];
-  if (f->created_any && remove_container(f, err, sizeof err) < 0)
-    managed_remove(f);
-  /* Declining hands over to the managed CLI: nothing of this run stays. */
+/* Undoes the steps made before the monitor started, so that declining
+ * hands a clean store to the managed CLI. Returns 0, or -1 with what stays in
+ * err: then this run must not decline (the managed CLI would start in this
+ * process after a removal it cannot see) but fail, and its repair marker
+ * stays so that the next command repairs. */
+static int undo(struct fastrun *f, char *err, size_t errlen) {
+  if (f->lock >= 0)
+    close(f->lock);
+  f->lock = -1;
+  int rc = f->created_any ? remove_container(f, err, errlen) : 0;
   for (int i = 0; i < f->trashed; i++)
-    remove_tree(f->trash[i]);
+    if (rc == 0 && remove_tree(f->trash[i]) < 0) {
+      snprintf(err, errlen, "remove %s: %s", f->trash[i], strerror(errno));
+      rc = -1;
+    }
   f->trashed = 0;
+  if (rc < 0)
+    f->keep_marker = 1;
+  return rc;
+}
+
+/* A failed step, after undo: decline when everything was undone (the managed
+ * CLI then runs, and reports what is still wrong); fail otherwise. A
+ * template whose steps fail is dropped: the managed run writes a new one. */
+static int undo_and_decline(struct fastrun *f, const char *why) {
+  char err[1024];
+  unlink(f->tpl_path);
+  if (undo(f, err, sizeof err) < 0) {
+    fprintf(stderr,
+            "hivelet: run: %s; removing what was made failed: %s (the next "
+            "hivelet command repairs it)\n",
+            why, err);
+    return 125;
+  }
+  return decline(f, "%s", why);
+}
+
+/* The container's lock (ContainerStore.Lock), for its removal; waits up to
+ * 60 s for another command working on it. Returns the fd or -1. */
+static int lock_container(const char *bundle) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/lock", bundle);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  for (int i = 0; fd >= 0 && i < 3000; i++) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+      return fd;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (fd >= 0)
+    close(fd);
+  return -1;
 }
 
 /* Until the container has exited: output frames to stdout/stderr, SIGINT and
@@ -1089,17 +1138,13 @@ static int run(struct fastrun *f) {
   }
   close(f->store_lock);
   f->store_lock = -1;
-  if (failed) {
-    /* Nothing was started: undo and let the managed CLI do it (and say what
-     * is wrong, if it is still wrong). */
-    undo(f);
-    return decline(f, "%s", err);
-  }
+  if (failed)
+    return undo_and_decline(f, err);
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-    undo(f);
-    return decline(f, "socketpair: %s", strerror(errno));
+    snprintf(err, sizeof err, "socketpair: %s", strerror(errno));
+    return undo_and_decline(f, err);
   }
   int logfd = open(monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   umask(f->umask_saved);
@@ -1109,8 +1154,8 @@ static int run(struct fastrun *f) {
     close(logfd);
   if (mpid < 0) {
     close(sv[0]);
-    undo(f);
-    return decline(f, "start the monitor: %s", strerror(-mpid));
+    snprintf(err, sizeof err, "start the monitor: %s", strerror(-mpid));
+    return undo_and_decline(f, err);
   }
 
   /* From here on the container exists: no more declining. A reader that
@@ -1123,6 +1168,8 @@ static int run(struct fastrun *f) {
   sigaddset(&set, SIGTERM);
   sigprocmask(SIG_BLOCK, &set, NULL);
   int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+  if (sigfd < 0) /* without a way to hear them, they act as they would */
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 
   int type;
   uint32_t len;
@@ -1130,8 +1177,9 @@ static int run(struct fastrun *f) {
   int rc = read_header(sv[0], &type, &len);
   if (rc == 1 && read_text(sv[0], len, text, sizeof text) < 0)
     rc = -1;
-  close(f->lock);
-  f->lock = -1;
+  pid_t pid = rc == 1 && type == FRAME_STARTED ? (pid_t)atoi(text) : 0;
+  if (rc == 1 && type == FRAME_STARTED && pid <= 0)
+    rc = -1; /* a STARTED without a pid: not a monitor we understand */
   if (rc != 1 || type != FRAME_STARTED) {
     int code = 125;
     const char *msg = text;
@@ -1150,14 +1198,19 @@ static int run(struct fastrun *f) {
     }
     close(sv[0]);
     /* The monitor does not autoremove after a failed start; --rm still
-     * means nothing remains (StartCommand.StartAndAttachAsync). */
-    if (f->autoremove && remove_container(f, err, sizeof err) < 0)
+     * means nothing remains (StartCommand.StartAndAttachAsync). The lock
+     * taken before the record is still held. */
+    int removed = !f->autoremove || remove_container(f, err, sizeof err) == 0;
+    close(f->lock);
+    f->lock = -1;
+    if (!removed)
       managed_remove(f);
     empty_trash_later(f);
     fprintf(stderr, "hivelet: %s\n", msg);
     return code;
   }
-  pid_t pid = (pid_t)atoi(text);
+  close(f->lock); /* started: as ContainerRuntime.StartAsync lets go */
+  f->lock = -1;
   unsigned long long pid_start = hl_proc_starttime(pid);
   int code = attach(sv[0], pid, pid_start, sigfd);
   if (sigfd >= 0)
@@ -1172,7 +1225,27 @@ static int run(struct fastrun *f) {
     return code;
   }
   if (f->autoremove) {
-    if (remove_container(f, err, sizeof err) == 0) {
+    /* Under the container's lock, as RemoveAfterExitAsync: a `start` or
+     * `rm` of it by another command is done first or waits. Gone meanwhile
+     * (another command's rm -f): nothing left to do. */
+    char record[PATH_MAX];
+    snprintf(record, sizeof record, "%s/container.json", bundle);
+    int lock = lock_container(bundle);
+    struct stat st;
+    int rc_rm = 0;
+    if (stat(record, &st) < 0) {
+      rc_rm = 0; /* removed by another command meanwhile */
+    } else if (lock < 0) {
+      snprintf(err, sizeof err,
+               "container %s is busy: another hivelet command is working on it",
+               f->id);
+      rc_rm = -1;
+    } else {
+      rc_rm = remove_container(f, err, sizeof err);
+    }
+    if (lock >= 0)
+      close(lock);
+    if (rc_rm == 0) {
       empty_trash_later(f);
       unsigned char removed[5] = {FRAME_REMOVED, 0, 0, 0, 0};
       if (send(sv[0], removed, sizeof removed, MSG_NOSIGNAL) < 0) {
@@ -1210,6 +1283,7 @@ int hl_fastrun_main(int argc, char **argv) {
   }
   snprintf(path, sizeof path, "%s/run-templates/%016llx", f->root,
            (unsigned long long)fnv1a(0xcbf29ce484222325ULL, key, keylen));
+  snprintf(f->tpl_path, sizeof f->tpl_path, "%s", path);
   struct stat st;
   if (stat(path, &st) < 0) {
     decline(f, "no template for this command line yet (the next run has one)");
@@ -1227,6 +1301,15 @@ int hl_fastrun_main(int argc, char **argv) {
   if (validate(f, key, keylen) < 0) {
     /* Stale: the managed run writes a new one. */
     unlink(path);
+    goto out;
+  }
+  /* The monitor runs in this process, not by exec of the template's exe:
+   * both must be the same build (a copy elsewhere would match a dep too). */
+  char self[128], exe[128];
+  file_signature("/proc/self/exe", self, sizeof self);
+  file_signature(f->exe, exe, sizeof exe);
+  if (strcmp(self, exe)) {
+    decline(f, "this binary is not the %s the template was made by", f->exe);
     goto out;
   }
   if (enter_gate(f) < 0)

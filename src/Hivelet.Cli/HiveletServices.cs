@@ -134,7 +134,7 @@ public sealed class HiveletServices : IDisposable
         _snapshots.Value.Repair();
         _containers.Value.EmptyTrash();
         // A create or rm killed halfway: its snapshot and cgroups go with its bundle.
-        _containers.Value.Repair(id =>
+        bool ran = _containers.Value.Repair(id =>
         {
             Cgroups.Open(id)?.Remove();
             _snapshots.Value.RemoveContainer(id);
@@ -142,8 +142,24 @@ public sealed class HiveletServices : IDisposable
         // Groups of containers that no longer exist (bundle gone) go too, but only empty, old ones:
         // other store roots on this host share the cgroup parent.
         live => (Cgroups as CgroupManager)?.CleanupStale(live, CgroupManager.StaleGrace, killProcesses: false));
-        gate.Repaired();
+        if (ran && gate.BootChanged)
+            RemoveAutoRemoveContainers();
+        // Skipped (another command is creating): the dead commands stay recorded, so the next command repairs.
+        if (ran)
+            gate.Repaired();
         return true;
+    }
+
+    /// <summary>
+    /// After a reboot, as Docker's daemon does at its start: `--rm` containers (none runs any more) are
+    /// removed. Their layers were mounted volatile and could not be mounted again anyway.
+    /// </summary>
+    private void RemoveAutoRemoveContainers()
+    {
+        var store = _containers.Value;
+        var runtime = new ContainerRuntime(store, new LiveState(store, Cgroups, LoggerFactory.CreateLogger<LiveState>()), Cgroups,
+            _snapshots.Value, _content.Value, Volumes, Exe, LoggerFactory.CreateLogger<ContainerRuntime>());
+        runtime.RemoveAutoRemoveContainers();
     }
 
     /// <summary>

@@ -49,7 +49,8 @@ internal static class OverlayMount
     /// Mounts an overlay on <paramref name="target"/> from the calling thread, whose working directory
     /// must be the snapshot root (relative paths in the options).
     /// </summary>
-    public static void Mount(string target, IReadOnlyList<string> lowers, string? upper, string? work, string subject,
+    /// <returns>Whether the mount is volatile (asked for, and the kernel and the page had room for it).</returns>
+    public static bool Mount(string target, IReadOnlyList<string> lowers, string? upper, string? work, string subject,
         bool @volatile = false)
     {
         if (lowers.Count > MaxDepth)
@@ -57,22 +58,25 @@ internal static class OverlayMount
         bool unknown = !File.Exists(IndexParameter) && !Directory.Exists(ModuleDirectory);
         var options = PreferredOptions(lowers, upper, work, @volatile);
         if (@volatile && Encoding.UTF8.GetByteCount(options) > PageLimit)
-            options = PreferredOptions(lowers, upper, work); // the deepest chains: no room left for it
+            return Mount(target, lowers, upper, work, subject); // the deepest chains: no room left for it
         if (Encoding.UTF8.GetByteCount(options) > PageLimit)
             throw new InvalidInputException($"{subject}: overlay mount options of {options.Length} bytes exceed one page ({lowers.Count} layers)");
         try
         {
             Sys.Mount("overlay", target, "overlay", 0, options);
+            return @volatile;
         }
         catch (ErrnoException e) when (e.Errno == Errnos.EINVAL && @volatile)
         {
             // A kernel before 5.10: the layer is synced like any other.
-            Mount(target, lowers, upper, work, subject, @volatile: false);
+            return Mount(target, lowers, upper, work, subject);
         }
         catch (ErrnoException e) when (e.Errno == Errnos.EINVAL && unknown)
         {
             // The module was not loaded, so we could not tell whether it knows "index"; retry without it.
             Sys.Mount("overlay", target, "overlay", 0, Options(lowers, upper, work, indexOff: false));
+            return false;
         }
     }
+
 }

@@ -180,9 +180,15 @@ public sealed class OverlaySnapshotter : ISnapshotter
                 var lowers = chain.Select(c => EnsureLink(c.ChainId, c.Meta)).ToList();
                 var rel = Path.GetRelativePath(_store.Root, dir);
                 // Host mount namespace, private working directory: relative lowerdirs keep options short.
-                bool @volatile = existing.Volatile;
-                using var worker = SnapshotWorker.Start("hivelet-mount", privateMountNamespace: false, _store.Root);
-                worker.Invoke(() => OverlayMount.Mount(merged, lowers, rel + "/fs", rel + "/work", subject, @volatile));
+                bool asked = existing.Volatile, got = false;
+                using (var worker = SnapshotWorker.Start("hivelet-mount", privateMountNamespace: false, _store.Root))
+                    worker.Invoke(() => got = OverlayMount.Mount(merged, lowers, rel + "/fs", rel + "/work", subject, asked));
+                if (got != asked)
+                {
+                    // The kernel refused `volatile`: the metadata says what is mounted (a run template copies it).
+                    existing.Volatile = got;
+                    _store.WriteContainerMeta(dir, existing);
+                }
             }
             SnapshotsLog.ContainerPrepared(_logger, containerId, top?.ToString() ?? "(none)", merged);
             return new PersistentContainerSnapshot(merged);

@@ -265,16 +265,16 @@ public sealed partial class ContainerStore
     /// Cleans what killed commands left: temp files in bundles, and bundles without container.json (a
     /// create or rm that was interrupted): <paramref name="cleanupHalfCreated"/> removes their snapshot and
     /// cgroups, then the bundle goes. Then <paramref name="cleanupStale"/>, if given, gets the ids of every
-    /// bundle left, to remove what belongs to containers that no longer exist (their cgroups). Skipped when
-    /// another process holds the store lock (it may be creating).
+    /// bundle left, to remove what belongs to containers that no longer exist (their cgroups). Skipped (false)
+    /// when another process holds the store lock (it may be creating).
     /// </summary>
-    public void Repair(Action<string> cleanupHalfCreated, Action<IReadOnlySet<string>>? cleanupStale = null)
+    public bool Repair(Action<string> cleanupHalfCreated, Action<IReadOnlySet<string>>? cleanupStale = null)
     {
         using var storeLock = TryLockStore(TimeSpan.Zero);
         if (storeLock is null)
         {
             _logger.RepairSkipped();
-            return;
+            return false;
         }
         foreach (var dir in Directory.EnumerateDirectories(_dir))
         {
@@ -284,7 +284,10 @@ public sealed partial class ContainerStore
             int temps = AtomicFile.CleanTemps(dir);
             if (temps > 0)
                 _logger.RepairRemovedTemps(temps, dir);
-            if (File.Exists(Path.Combine(dir, RecordFileName)))
+            // An empty record is one a replayed run (native/fastrun.c, no fsync) had written when the power
+            // went: the managed side's records are fsynced before they get their name, so never empty.
+            var record = new FileInfo(Path.Combine(dir, RecordFileName));
+            if (record.Exists && record.Length > 0)
                 continue;
             try
             {
@@ -297,9 +300,8 @@ public sealed partial class ContainerStore
                 _logger.CleanupFailed(id, HiveletException.Describe(e));
             }
         }
-        if (cleanupStale is null)
-            return;
-        cleanupStale(Directory.EnumerateDirectories(_dir).Select(d => Path.GetFileName(d)).Where(IsId).ToHashSet(StringComparer.Ordinal));
+        cleanupStale?.Invoke(Directory.EnumerateDirectories(_dir).Select(d => Path.GetFileName(d)).Where(IsId).ToHashSet(StringComparer.Ordinal));
+        return true;
     }
 
     /// <summary>

@@ -48,6 +48,9 @@ public sealed class RepairGate : IDisposable
     /// <summary>A command died since the last repair, or the machine rebooted (or the root is new).</summary>
     public bool Needed => _bootChanged || _dead.Count > 0;
 
+    /// <summary>The machine rebooted since the last repair (or the root is new).</summary>
+    public bool BootChanged => _bootChanged;
+
     /// <summary>Call after every store was repaired: forgets the dead commands and records this boot.</summary>
     public void Repaired()
     {

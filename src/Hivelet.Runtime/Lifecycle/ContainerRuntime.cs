@@ -281,6 +281,28 @@ public sealed class ContainerRuntime(
         }
     }
 
+    /// <summary>
+    /// After a reboot, as Docker's daemon does at its start: every `--rm` container that is not running
+    /// (after a reboot, none is; a root first seen by this version may have live ones, which stay) is
+    /// removed. A failure is logged and the next one tried.
+    /// </summary>
+    public void RemoveAutoRemoveContainers()
+    {
+        foreach (var record in store.List().Where(r => r.HostConfig.AutoRemove))
+        {
+            try
+            {
+                if (live.Read(record).Running)
+                    continue;
+                RemoveAsync(record, force: true, removeVolumes: true, CancellationToken.None).GetAwaiter().GetResult();
+            }
+            catch (HiveletException e)
+            {
+                _logger.RemoveStepFailed(record.Id, HiveletException.Describe(e));
+            }
+        }
+    }
+
     /// <summary>Ids of the containers whose mounts name volume <paramref name="name"/>.</summary>
     public IReadOnlyList<string> VolumeUsers(string name) =>
         store.List().Where(r => r.Mounts.Any(m => m.Type == "volume" && m.Name == name)).Select(r => r.Id).ToList();

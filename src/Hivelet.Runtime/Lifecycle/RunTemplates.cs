@@ -20,7 +20,8 @@ public sealed record RunTemplateSource(
     IReadOnlyList<string> Arguments,
     IReadOnlyList<string> Dependencies,
     Func<string, string?> Environment,
-    bool NameGiven);
+    bool NameGiven,
+    IReadOnlyDictionary<string, string> SignaturesBefore);
 
 /// <summary>
 /// Run templates (native/CONTRACT.md "Run templates"): once an attached `run` has started its container,
@@ -88,8 +89,10 @@ public static class RunTemplates
             return "-d, -t and -i are not replayed";
         if (options.Volumes.Count > 0 || record.Mounts.Count > 0)
             return "volumes and binds are not replayed";
-        if (options.Devices.Count > 0)
-            return "devices are not replayed";
+        if (options.Devices.Count > 0 || options.Privileged)
+            return "devices (and --privileged, which lists the host's) are not replayed";
+        if (options.Network is "host")
+            return "--network host (the host's name and /etc/hosts) is not replayed";
         if (options.EnvFiles.Count > 0 || options.Env.Any(e => !e.Contains('=', StringComparison.Ordinal)))
             return "environment from files or from the caller is not replayed";
         if (options.SecurityOpt.Any(o => o.StartsWith("seccomp", StringComparison.Ordinal) && o is not ("seccomp=unconfined" or "seccomp:unconfined")))
@@ -158,8 +161,14 @@ public static class RunTemplates
         t.Add("bundle", bundle);
         t.Add("monitor_log", Path.Combine(bundle, ContainerRuntime.MonitorLogName));
         t.Add("autoremove", record.HostConfig.AutoRemove ? "1" : "0");
-        foreach (var dep in source.Dependencies.Concat(HostFiles).Append(source.Exe).Distinct(StringComparer.Ordinal))
-            t.Add("dep", dep, Signature(dep));
+        // As they were before the run read them: a file that changed since is not what the steps were made from.
+        foreach (var dep in Dependencies(source.Dependencies, source.Exe))
+        {
+            var sig = Signature(dep);
+            if (!source.SignaturesBefore.TryGetValue(dep, out var before) || before != sig)
+                return $"{dep} changed while the run read it";
+            t.Add("dep", dep, sig);
+        }
         foreach (var need in snapshot.Needs.Concat(cgroupSteps.Where(s => s.Kind == "need").Select(s => s.Path)))
             t.Add("need", need);
         if (!string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal))
@@ -198,9 +207,9 @@ public static class RunTemplates
             t.Add("rm_cgroup", step.Path);
         t.Add("rm_mount", snapshot.MountTarget);
         t.Add("rm_trash", snapshot.Directory);
-        t.Add("rm_trash", bundle);
         if (!string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal))
             t.Add("rm_tree", runDir);
+        t.Add("rm_trash", bundle);
         t.Add("end", "1");
 
         var dir = Path.Combine(root, DirectoryName);
@@ -211,37 +220,32 @@ public static class RunTemplates
         return null;
     }
 
-    /// <summary>The bundle's own files and directories, as BundleWriter left them; not the monitor's.</summary>
+    /// <summary>The files BundleWriter wrote and the bundle's directories; nothing the monitor or the container wrote.</summary>
     private static string? AddBundle(TemplateWriter t, string bundle, string runDir)
     {
-        foreach (var entry in Directory.EnumerateFileSystemEntries(bundle).Order(StringComparer.Ordinal))
+        foreach (var name in BundleWriter.Files)
         {
-            var name = Path.GetFileName(entry);
-            if (name is ContainerStore.RecordFileName or ContainerStore.LockFileName or ContainerRuntime.MonitorLogName
-                    or ContainerStatus.FileName or ContainerRuntime.StopFileName ||
-                name.EndsWith("-json.log", StringComparison.Ordinal) || name.Contains(AtomicFile.TempMarker, StringComparison.Ordinal) ||
-                name.EndsWith(".tmp", StringComparison.Ordinal) || entry == runDir)
-                continue; // the record, and what the monitor writes (status via status.tmp)
-            var st = Sys.LStat(entry);
-            if (st.IsDirectory)
-            {
-                if (Directory.EnumerateFileSystemEntries(entry).Any())
-                    return $"bundle directory {name} is not empty";
-                t.Add("mkdir", entry, Octal(st.Permissions));
-            }
-            else if (st.IsRegularFile)
-            {
-                t.Add("file", entry, Octal(st.Permissions), Convert.ToHexStringLower(File.ReadAllBytes(entry)));
-            }
-            else
-            {
-                return $"bundle entry {name} is neither a file nor a directory";
-            }
+            var path = Path.Combine(bundle, name);
+            if (Sys.TryLStat(path, out var st) != 0)
+                continue;
+            if (!st.IsRegularFile)
+                return $"bundle entry {name} is not a file";
+            t.Add("file", path, Octal(st.Permissions), Convert.ToHexStringLower(File.ReadAllBytes(path)));
         }
+        var rootfs = Path.Combine(bundle, "rootfs");
+        t.Add("mkdir", rootfs, Octal(Sys.LStat(rootfs).Permissions));
         if (string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal))
             t.Add("mkdir", runDir, Octal(Sys.LStat(runDir).Permissions));
         return null;
     }
+
+    /// <summary>Every file a template depends on: the store's and the configuration's, the host's, the binary.</summary>
+    public static IEnumerable<string> Dependencies(IEnumerable<string> store, string exe) =>
+        store.Concat(HostFiles).Append(exe).Distinct(StringComparer.Ordinal);
+
+    /// <summary>The signature of each of <paramref name="paths"/>, taken before a run reads them.</summary>
+    public static IReadOnlyDictionary<string, string> Signatures(IEnumerable<string> paths) =>
+        paths.Distinct(StringComparer.Ordinal).ToDictionary(p => p, Signature, StringComparer.Ordinal);
 
     /// <summary>"MAJOR:MINOR:INODE:SIZE:MTIME_NS" of stat(2) (a symlink followed), "-" when missing; fastrun.c compares the same.</summary>
     public static string Signature(string path)

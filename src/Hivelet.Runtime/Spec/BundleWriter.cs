@@ -41,6 +41,9 @@ public sealed class BundleWriter
     public const string SeccompFile = "seccomp.bpf";
     public const string HealthPlanFile = "exec.plan";
 
+    /// <summary>Every file this writes into a bundle (RunTemplates copies exactly these).</summary>
+    public static readonly IReadOnlyList<string> Files = [ConfigFile, PlanFile, SeccompFile, HealthPlanFile, "hostname", "hosts", "resolv.conf"];
+
     private readonly ILogger _logger;
 
     public BundleWriter(ILogger? logger = null)

@@ -76,6 +76,27 @@ public sealed class CrashRecoveryTests
         AssertNothingLeft(c, id);
     }
 
+    [Fact]
+    public async Task After_a_reboot_rm_containers_are_removed_and_the_others_kept()
+    {
+        if (!ContainerCli.Privileged)
+        {
+            Console.WriteLine("skipped: containers need root");
+            return;
+        }
+        using var c = new ContainerCli();
+        c.LoadBusybox();
+        var disposable = (await c.Cli.RunOkAsync("create", "--rm", ContainerCli.Busybox, "true")).Stdout.Trim();
+        var kept = (await c.Cli.RunOkAsync("create", ContainerCli.Busybox, "true")).Stdout.Trim();
+        // What the next command sees after a reboot: another boot id than the one of the last repair.
+        await File.WriteAllTextAsync(Path.Combine(c.Cli.Root, "procs", "boot"), "an-earlier-boot");
+
+        var ids = (await c.Cli.RunOkAsync("ps", "-aq", "--no-trunc")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal([kept], ids);
+        AssertNothingLeft(c, disposable);
+        await c.Cli.RunOkAsync("rm", kept);
+    }
+
     private static bool IsAlive(int pid)
     {
         try

@@ -127,6 +127,21 @@ public sealed class ContainerStoreTests : IDisposable
     }
 
     [Fact]
+    public void AnEmptyRecordIsAReplayCutShortByAPowerLossAndIsRepairedAway()
+    {
+        var kept = _t.Add("kept");
+        var cut = _t.Add("cut");
+        File.WriteAllBytes(_t.Store.RecordPath(cut.Id), []);
+        var cleaned = new List<string>();
+
+        Assert.True(_t.Store.Repair(cleaned.Add));
+
+        Assert.Equal([cut.Id], cleaned);
+        Assert.False(Directory.Exists(_t.Store.BundleDir(cut.Id)));
+        Assert.Equal([kept.Id], _t.Store.List().Select(r => r.Id));
+    }
+
+    [Fact]
     public void ThrowingBuildLeavesAHalfCreatedBundleThatRepairRemoves()
     {
         Assert.Throws<InvalidOperationException>(() =>

@@ -41,6 +41,8 @@ public sealed class RunTemplatesTests
     [InlineData("env-file")]
     [InlineData("env-from-caller")]
     [InlineData("seccomp-file")]
+    [InlineData("privileged")]
+    [InlineData("host-network")]
     public void What_a_replay_cannot_repeat_exactly_is_refused(string what)
     {
         var o = new RunOptions { Image = "busybox" };
@@ -54,6 +56,8 @@ public sealed class RunTemplatesTests
             case "env-file": o.EnvFiles.Add("/etc/app.env"); break;
             case "env-from-caller": o.Env.Add("HOME"); break;
             case "seccomp-file": o.SecurityOpt.Add("seccomp=/etc/profile.json"); break;
+            case "privileged": o.Privileged = true; break;
+            case "host-network": o.Network = "host"; break;
         }
         Assert.NotNull(RunTemplates.Ineligible(o, Native(), pull: null));
     }

@@ -17,6 +17,8 @@ public static class RunCommand
         flags.AddTo(cmd);
         cmd.SetServicesAction(globals, async (parse, services, ct) =>
         {
+            // Before anything is read: a run template records what the run's inputs were then.
+            var signatures = RunTemplates.Signatures(TemplateDependencies(services));
             bool d = parse.GetValue(detach);
             var options = flags.Collect(parse, d);
             // Before anything is created, as Docker's CLI checks: -t alone runs without a terminal.
@@ -27,7 +29,7 @@ public static class RunCommand
             var record = runtime.Create(options, image);
             var pull = parse.GetValue(flags.Pull);
             return await StartCommand.StartAndAttachAsync(services, runtime, record, attach: !d, stdin: options.Interactive,
-                tty: options.Tty, printId: d, ct, started => WriteTemplate(services, runtime, options, pull, started)).ConfigureAwait(false);
+                tty: options.Tty, printId: d, ct, started => WriteTemplate(services, runtime, options, pull, signatures, started)).ConfigureAwait(false);
         });
         return cmd;
     }
@@ -38,12 +40,19 @@ public static class RunCommand
     /// only costs the next run its speed.
     /// </summary>
     private static void WriteTemplate(HiveletServices services, ContainerRuntime runtime, RunOptions options, string? pull,
-        StartedContainer started) =>
+        IReadOnlyDictionary<string, string> signatures, StartedContainer started) =>
         RunTemplates.TryWrite(
             new RunTemplateSource(started, runtime.Store, runtime.Snapshots, HiveletServices.Exe, Environment.GetCommandLineArgs()[1..],
-                [services.Root.ImagesDir, services.Root.SnapshotsDir, services.ConfigPath], Environment.GetEnvironmentVariable,
-                NameGiven: !string.IsNullOrEmpty(options.Name)),
+                StoreDependencies(services), Environment.GetEnvironmentVariable, NameGiven: !string.IsNullOrEmpty(options.Name),
+                signatures),
             options, pull, services.LoggerFactory.CreateLogger<ContainerRuntime>());
+
+    /// <summary>The store's files a run template depends on: tags, committed layers, the configuration.</summary>
+    private static string[] StoreDependencies(HiveletServices services) =>
+        [services.Root.ImagesDir, services.Root.SnapshotsDir, services.ConfigPath];
+
+    private static IEnumerable<string> TemplateDependencies(HiveletServices services) =>
+        RunTemplates.Dependencies(StoreDependencies(services), HiveletServices.Exe);
 }
 
 public static class CreateCommand
