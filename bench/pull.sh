@@ -5,6 +5,7 @@
 #   RUNS=9 sudo bench/pull.sh          more runs
 #   DRIVERS="overlayfs" bench/pull.sh  hivelet storage drivers to measure (default: overlayfs copy)
 #   DOCKER=0 bench/pull.sh             leave Docker out even when dockerd is installed
+#   TMPDIR=/mnt/x bench/pull.sh        work (registry, destinations, dockerd's data) on another file system
 #
 # Image: artifacts/fixtures/big.oci (./build.sh fixtures big; built here when missing), pushed with
 # skopeo to a docker-registry of our own on 127.0.0.1 (free port, temporary storage).
@@ -281,7 +282,7 @@ main() {
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    WORK=$(mktemp -d /tmp/hivelet-bench.XXXXXX)
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/hivelet-bench.XXXXXX")
     mkdir -p "$WORK/results"
     start_registry
     push_image

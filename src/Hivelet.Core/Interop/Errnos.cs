@@ -19,6 +19,7 @@ public static partial class Errnos
     public const int ENOTDIR = 20;
     public const int EISDIR = 21;
     public const int EINVAL = 22;
+    public const int ENOTTY = 25;
     public const int ENOSPC = 28;
     public const int EROFS = 30;
     public const int EMLINK = 31;
@@ -47,6 +48,7 @@ public static partial class Errnos
         [ENOTDIR] = "ENOTDIR",
         [EISDIR] = "EISDIR",
         [EINVAL] = "EINVAL",
+        [ENOTTY] = "ENOTTY",
         [ENOSPC] = "ENOSPC",
         [EROFS] = "EROFS",
         [EMLINK] = "EMLINK",

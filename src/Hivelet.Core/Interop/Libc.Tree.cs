@@ -17,6 +17,12 @@ internal static partial class Libc
         public const uint RENAME_NOREPLACE = 0x1;
         // _IOW(0x94, 9, int): the same encoding on x86, arm and arm64.
         public const nuint FICLONE = 0x40049409;
+        // _IOR('f', 1, long) and _IOW('f', 2, long): the size of long is part of the request number
+        // (8 on x86_64 and arm64, 4 on arm), although the kernel reads and writes an int.
+        public static readonly nuint FS_IOC_GETFLAGS = (nuint)(0x80006601u | ((uint)nint.Size << 16));
+        public static readonly nuint FS_IOC_SETFLAGS = (nuint)(0x40006602u | ((uint)nint.Size << 16));
+        // include/uapi/linux/fs.h: "Top of directory hierarchies" (chattr +T).
+        public const int FS_TOPDIR_FL = 0x00020000;
 
         /// <summary>struct timespec_t: time_t and long are both the native word (32-bit on arm).</summary>
         [StructLayout(LayoutKind.Sequential)]
@@ -64,6 +70,9 @@ internal static partial class Libc
 
         [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
         internal static partial int ioctl(int fd, nuint request, int arg);
+
+        [LibraryImport(Name, EntryPoint = "ioctl", SetLastError = true)]
+        internal static unsafe partial int ioctl_flags(int fd, nuint request, int* flags);
 
         [LibraryImport(Name, EntryPoint = "copy_file_range", SetLastError = true)]
         internal static unsafe partial nint copy_file_range(int fdIn, long* offIn, int fdOut, long* offOut, nuint len, uint flags);

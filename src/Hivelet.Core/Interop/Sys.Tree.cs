@@ -180,6 +180,56 @@ public static partial class Sys
             Check(Libc.Tree.lsetxattr(path, name, p, (nuint)value.Length, 0), "lsetxattr", $"{path}` `{name}");
     }
 
+    /// <summary>FS_TOPDIR_FL (chattr +T), for <see cref="TryAddInodeFlags"/>.</summary>
+    public const int FS_TOPDIR_FL = Libc.Tree.FS_TOPDIR_FL;
+
+    /// <summary>FS_IOC_GETFLAGS of a directory; returns the errno (0 on success; ENOTTY or EOPNOTSUPP where unsupported).</summary>
+    public static unsafe int TryGetInodeFlags(string directory, out int flags)
+    {
+        flags = 0;
+        int fd = Libc.open(directory, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+            return Marshal.GetLastPInvokeError();
+        try
+        {
+            int value;
+            if (Libc.Tree.ioctl_flags(fd, Libc.Tree.FS_IOC_GETFLAGS, &value) != 0)
+                return Marshal.GetLastPInvokeError();
+            flags = value;
+            return 0;
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+
+    /// <summary>
+    /// Sets <paramref name="add"/> in a directory's inode flags (FS_IOC_GETFLAGS, then FS_IOC_SETFLAGS
+    /// only when a bit is missing). Returns the errno (0 on success): file systems without the flag
+    /// answer ENOTTY, EOPNOTSUPP or EINVAL.
+    /// </summary>
+    public static unsafe int TryAddInodeFlags(string directory, int add)
+    {
+        int fd = Libc.open(directory, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+            return Marshal.GetLastPInvokeError();
+        try
+        {
+            int flags;
+            if (Libc.Tree.ioctl_flags(fd, Libc.Tree.FS_IOC_GETFLAGS, &flags) != 0)
+                return Marshal.GetLastPInvokeError();
+            if ((flags & add) == add)
+                return 0;
+            flags |= add;
+            return Libc.Tree.ioctl_flags(fd, Libc.Tree.FS_IOC_SETFLAGS, &flags) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+
     /// <summary>FICLONE: shares the extents of <paramref name="source"/> (btrfs, xfs); returns the errno (0 on success).</summary>
     public static int TryClone(SafeFileHandle destination, SafeFileHandle source)
     {

@@ -41,6 +41,24 @@ internal sealed partial class SnapshotStore
         Directory.CreateDirectory(Root);
         Directory.CreateDirectory(TempRoot);
         Directory.CreateDirectory(ContainersRoot);
+        HintTopDirectory(TempRoot);
+    }
+
+    /// <summary>
+    /// Marks tmp/, where every layer is unpacked into a directory of its own, as a top of directory
+    /// hierarchies (FS_TOPDIR_FL), so that ext4's Orlov allocator gives each new layer directory the
+    /// block group with the fewest directories, as it does in a file system's root, instead of its
+    /// parent's group; the layer's files follow their directory. Without a journal, ext4 passes over
+    /// inodes freed in the last 5 s (5 min while their inode table block is unwritten), reading each
+    /// one (fs/ext4/ialloc.c, recently_deleted), so every file created next to a large deletion (an
+    /// rmi, a prune, a removed container) paid a scan of thousands of freed inodes: profiled at more
+    /// than half of a pull's CPU and 3-4x its time. A hint only: other file systems refuse the flag.
+    /// </summary>
+    private void HintTopDirectory(string directory)
+    {
+        int errno = Sys.TryAddInodeFlags(directory, Sys.FS_TOPDIR_FL);
+        if (errno != 0)
+            SnapshotsLog.NoTopDirectoryHint(_logger, directory, Errnos.Describe(errno));
     }
 
     public string Root { get; }

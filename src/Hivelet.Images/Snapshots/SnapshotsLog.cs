@@ -51,4 +51,7 @@ internal static partial class SnapshotsLog
 
     [LoggerMessage(1315, LogLevel.Debug, "mounted overlay with {Layers} lower layers on {Path}")]
     public static partial void OverlayMounted(ILogger logger, int layers, string path);
+
+    [LoggerMessage(1316, LogLevel.Debug, "no top-directory allocation hint on {Path}: {Reason}")]
+    public static partial void NoTopDirectoryHint(ILogger logger, string path, string reason);
 }
