@@ -42,10 +42,12 @@ internal sealed partial class SnapshotStore
         Directory.CreateDirectory(TempRoot);
         Directory.CreateDirectory(ContainersRoot);
         HintTopDirectory(TempRoot);
+        HintTopDirectory(ContainersRoot);
     }
 
     /// <summary>
-    /// Marks tmp/, where every layer is unpacked into a directory of its own, as a top of directory
+    /// Marks tmp/, where every layer is unpacked into a directory of its own (and containers/, where every
+    /// container gets its layer, made and deleted on each `run --rm`), as a top of directory
     /// hierarchies (FS_TOPDIR_FL), so that ext4's Orlov allocator gives each new layer directory the
     /// block group with the fewest directories, as it does in a file system's root, instead of its
     /// parent's group; the layer's files follow their directory. Without a journal, ext4 passes over

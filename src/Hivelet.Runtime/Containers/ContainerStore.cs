@@ -39,6 +39,9 @@ public sealed partial class ContainerStore
         _dir = root.ContainersDir;
         _logger = logger ?? NullLogger.Instance;
         StoreRoot.CreatePrivate(_dir);
+        // Each bundle in a block group of its own, away from the inodes the last runs freed (see
+        // SnapshotStore.HintTopDirectory); a hint only, refused by file systems other than ext2/3/4.
+        Sys.TryAddInodeFlags(_dir, Sys.FS_TOPDIR_FL);
         RunBase = runBase ?? DefaultRunBase(root.Root);
     }
 

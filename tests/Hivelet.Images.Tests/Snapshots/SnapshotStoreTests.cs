@@ -16,13 +16,17 @@ public sealed class SnapshotStoreTests : IDisposable
     public void LayerTempDirectoryIsMarkedAsATopDirectory(string driver)
     {
         Assert.Equal(driver, SnapshotterFactory.Create(_root.Path, driver).Driver);
-        var tmp = Path.Combine(_root.Path, "tmp");
-        Assert.True(Directory.Exists(tmp));
-        int errno = Sys.TryGetInodeFlags(tmp, out int flags);
-        if (errno is Errnos.EOPNOTSUPP or Errnos.ENOTTY or Errnos.EINVAL)
-            return; // The temp directory is not on ext2/3/4: no such flag there.
-        Assert.Equal(0, errno);
-        Assert.Equal(Sys.FS_TOPDIR_FL, flags & Sys.FS_TOPDIR_FL);
+        // tmp/ for layers, containers/ for the container layers made and removed by every run.
+        foreach (var name in new[] { "tmp", "containers" })
+        {
+            var dir = Path.Combine(_root.Path, name);
+            Assert.True(Directory.Exists(dir));
+            int errno = Sys.TryGetInodeFlags(dir, out int flags);
+            if (errno is Errnos.EOPNOTSUPP or Errnos.ENOTTY or Errnos.EINVAL)
+                return; // Not on ext2/3/4: no such flag there.
+            Assert.Equal(0, errno);
+            Assert.Equal(Sys.FS_TOPDIR_FL, flags & Sys.FS_TOPDIR_FL);
+        }
     }
 
     [Fact]
