@@ -125,9 +125,12 @@ static int await_report(pid_t pid, int pipe_r) {
   return pid;
 }
 
-int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
-                     int stderr_fd) {
-  char *const argv[] = {(char *)exe, "__monitor", (char *)bundle, NULL};
+/* Both ways of starting a monitor: EXEC = a fresh exec of the binary (the
+ * managed CLI's, multithreaded caller), else hl_monitor_main in the forked
+ * child itself (a plain C caller). */
+static int start_monitor(const char *exe, const char *bundle, int start_fd,
+                         int stderr_fd, int exec) {
+  char *argv[] = {(char *)exe, "__monitor", (char *)bundle, NULL};
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0)
     return -errno;
@@ -135,13 +138,17 @@ int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
   if (pid == 0) {
     int report = -1;
     close(pipefd[0]);
-    int err = monitor_child_setup(pipefd[1], start_fd, stderr_fd, 1, &report);
-    if (!err) {
+    int err =
+        monitor_child_setup(pipefd[1], start_fd, stderr_fd, exec, &report);
+    if (!err && exec) {
       execv(exe, argv);
       err = errno;
     }
-    (void)!write(report >= 0 ? report : pipefd[1], &err, sizeof err);
-    _exit(127);
+    if (err) {
+      (void)!write(report >= 0 ? report : pipefd[1], &err, sizeof err);
+      _exit(127);
+    }
+    _exit(hl_monitor_main(3, argv));
   }
   int fork_errno = errno;
   close(pipefd[1]);
@@ -152,28 +159,12 @@ int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
   return await_report(pid, pipefd[0]);
 }
 
+int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
+                     int stderr_fd) {
+  return start_monitor(exe, bundle, start_fd, stderr_fd, 1);
+}
+
 int hl_fork_monitor(const char *exe, const char *bundle, int start_fd,
                     int stderr_fd) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) < 0)
-    return -errno;
-  pid_t pid = fork_blocked();
-  if (pid == 0) {
-    int report = -1;
-    close(pipefd[0]);
-    int err = monitor_child_setup(pipefd[1], start_fd, stderr_fd, 0, &report);
-    if (err) {
-      (void)!write(report >= 0 ? report : pipefd[1], &err, sizeof err);
-      _exit(127);
-    }
-    char *argv[] = {(char *)exe, "__monitor", (char *)bundle, NULL};
-    _exit(hl_monitor_main(3, argv));
-  }
-  int fork_errno = errno;
-  close(pipefd[1]);
-  if (pid < 0) {
-    close(pipefd[0]);
-    return -fork_errno;
-  }
-  return await_report(pid, pipefd[0]);
+  return start_monitor(exe, bundle, start_fd, stderr_fd, 0);
 }
