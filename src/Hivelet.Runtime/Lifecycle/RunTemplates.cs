@@ -147,6 +147,8 @@ public static class RunTemplates
         string root = source.Store.StoreRootPath;
         string bundle = source.Store.BundleDir(record.Id);
         string runDir = source.Store.RunDir(record.Id);
+        // On a tmpfs /run the run dir is a directory of its own; otherwise it is BUNDLE/run.
+        bool runDirApart = !string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal);
         var t = new TemplateWriter();
         t.Add("version", Version.ToString(CultureInfo.InvariantCulture));
         t.Add("key", Convert.ToHexStringLower(Key(source.Arguments, source.Environment)));
@@ -171,7 +173,7 @@ public static class RunTemplates
         }
         foreach (var need in snapshot.Needs.Concat(cgroupSteps.Where(s => s.Kind == "need").Select(s => s.Path)))
             t.Add("need", need);
-        if (!string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal))
+        if (runDirApart)
             t.Add("need", Path.GetDirectoryName(runDir)!);
 
         // Creation, in ContainerStore.Create's order: the bundle first, the record last.
@@ -195,9 +197,9 @@ public static class RunTemplates
                     break;
             }
         }
-        if (!string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal))
+        if (runDirApart)
             t.Add("mkdir", runDir, Octal(Sys.LStat(runDir).Permissions));
-        if (AddBundle(t, bundle, runDir) is { } why)
+        if (AddBundle(t, bundle, runDirApart ? null : runDir) is { } why)
             return why;
         t.Add("record", source.Store.RecordPath(record.Id), Convert.ToHexStringLower(recordBytes));
 
@@ -207,7 +209,7 @@ public static class RunTemplates
             t.Add("rm_cgroup", step.Path);
         t.Add("rm_mount", snapshot.MountTarget);
         t.Add("rm_trash", snapshot.Directory);
-        if (!string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal))
+        if (runDirApart)
             t.Add("rm_tree", runDir);
         t.Add("rm_trash", bundle);
         t.Add("end", "1");
@@ -221,7 +223,7 @@ public static class RunTemplates
     }
 
     /// <summary>The files BundleWriter wrote and the bundle's directories; nothing the monitor or the container wrote.</summary>
-    private static string? AddBundle(TemplateWriter t, string bundle, string runDir)
+    private static string? AddBundle(TemplateWriter t, string bundle, string? runDirInside)
     {
         foreach (var name in BundleWriter.Files)
         {
@@ -234,8 +236,8 @@ public static class RunTemplates
         }
         var rootfs = Path.Combine(bundle, "rootfs");
         t.Add("mkdir", rootfs, Octal(Sys.LStat(rootfs).Permissions));
-        if (string.Equals(Path.GetDirectoryName(runDir), bundle, StringComparison.Ordinal))
-            t.Add("mkdir", runDir, Octal(Sys.LStat(runDir).Permissions));
+        if (runDirInside is not null)
+            t.Add("mkdir", runDirInside, Octal(Sys.LStat(runDirInside).Permissions));
         return null;
     }
 
