@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -96,8 +97,16 @@ public sealed class GoTemplate
         }
     }
 
-    /// <summary>Go's json.Marshal as Docker's `json` function: compact.</summary>
-    public static string Json(JsonNode? value) => value?.ToJsonString() ?? "null";
+    /// <summary>Docker's `json` function: Go's json.Encoder with SetEscapeHTML(false), compact, no trailing newline.</summary>
+    public static string Json(JsonNode? value)
+    {
+        if (value is null)
+            return "null";
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = GoJsonEncoder.Instance }))
+            value.WriteTo(writer);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     private abstract record Node;
 

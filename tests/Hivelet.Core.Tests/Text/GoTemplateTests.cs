@@ -39,7 +39,30 @@ public sealed class GoTemplateTests
     public void JsonOfTheWholeObjectIsCompact()
     {
         var data = JsonNode.Parse("""{"ID":"1","Names":"a<b"}""");
-        Assert.Equal("""{"ID":"1","Names":"a\u003Cb"}""", Run("{{json .}}", data));
+        Assert.Equal("""{"ID":"1","Names":"a<b"}""", Run("{{json .}}", data));
+    }
+
+    // Docker's json function is Go's json.Encoder with SetEscapeHTML(false): HTML characters, DEL and
+    // characters beyond the BMP stay literal; control characters use Go's short forms or lower-case \u00xx.
+    [Theory]
+    [InlineData("sh -c 'a > b && c < d'", "\"sh -c 'a > b && c < d'\"")]
+    [InlineData("q\"b\\", "\"q\\\"b\\\\\"")]
+    [InlineData("\n\r\t\b\f", "\"\\n\\r\\t\\b\\f\"")]
+    [InlineData("\u001b[0m\u0000", "\"\\u001b[0m\\u0000\"")]
+    [InlineData("\u007f é \U0001F41D", "\"\u007f é \U0001F41D\"")]
+    [InlineData("\u2028\u2029", "\"\\u2028\\u2029\"")]
+    public void JsonEscapesOnlyWhatGosEncoderEscapesWithoutHtmlEscaping(string value, string expected)
+    {
+        var data = new JsonObject { ["Command"] = value, ["n"] = 1 };
+        Assert.Equal("{\"Command\":" + expected + ",\"n\":1}", Run("{{json .}}", data));
+        Assert.Equal(expected, Run("{{json .Command}}", data));
+    }
+
+    [Fact]
+    public void JsonOfAParsedEscapedStringIsReEscapedAsGoWould()
+    {
+        var data = JsonNode.Parse("""{"a\u003cb":"x\u0026y\u001B"}""");
+        Assert.Equal("""{"a<b":"x&y\u001b"}""", Run("{{json .}}", data));
     }
 
     [Fact]

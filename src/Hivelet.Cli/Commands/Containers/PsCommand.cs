@@ -131,7 +131,7 @@ public static class PsCommand
                     };
                     if (template is null)
                     {
-                        Console.WriteLine(JsonSerializer.Serialize(entry, PsJsonContext.Default.PsEntry));
+                        Console.WriteLine(GoTemplate.Json(JsonSerializer.SerializeToNode(entry, PsJsonContext.Default.PsEntry)));
                         continue;
                     }
                     var labels = record.Config.Labels;
