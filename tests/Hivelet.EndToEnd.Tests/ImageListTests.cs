@@ -57,7 +57,28 @@ public sealed class ImageListTests
         var rmi = await cli.RunOkAsync("rmi", Short(alpha));
 
         Assert.Equal($"Deleted: {alpha.ImageId}", rmi.Stdout.Trim());
-        Assert.Equal([beta.ImageId.ToString()], Lines(await cli.RunOkAsync("images", "-q", "--no-trunc")));
+        // beta is lab/alpha:v1 and lab/beta:v1: one row, so one ID, per name.
+        Assert.Equal([beta.ImageId.ToString(), beta.ImageId.ToString()], Lines(await cli.RunOkAsync("images", "-q", "--no-trunc")));
+    }
+
+    [Fact]
+    public async Task Quiet_prints_the_id_once_per_row_as_docker_does()
+    {
+        using var cli = new HiveletCli();
+        var alpha = ImageFactory.Build(VerbImages.Alpha());
+        var beta = ImageFactory.Build(VerbImages.Beta());
+        await VerbImages.LoadAsync(cli, alpha, "lab/alpha:v1");
+        await VerbImages.LoadAsync(cli, beta, "lab/beta:v1");
+        await cli.RunOkAsync("tag", "lab/alpha:v1", "lab/alpha:v2");
+        await cli.RunOkAsync("tag", "lab/alpha:v1", "other/alpha:latest");
+
+        var table = ImageVerbTests.Lines((await cli.RunOkAsync("images")).Stdout).Skip(1).Select(ImageVerbTests.Row).ToList();
+        var quiet = Lines(await cli.RunOkAsync("images", "-q"));
+
+        Assert.Equal(4, table.Count);
+        Assert.Equal(table.Select(r => r[2]), quiet);
+        Assert.Equal(3, quiet.Count(id => id == Short(alpha)));
+        Assert.Equal([Short(alpha), Short(alpha)], Lines(await cli.RunOkAsync("images", "-q", "lab/alpha")));
     }
 
     [Fact]

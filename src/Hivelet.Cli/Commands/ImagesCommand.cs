@@ -52,9 +52,10 @@ public static class ImagesCommand
             bool bareTable = fmt is null || fmt.Trim() == "table";
             if (parse.GetValue(quiet) && bareTable)
             {
-                // One line per image ID, however many names it has.
-                foreach (var id in rows.Select(r => (string)r["ID"]!).Distinct(StringComparer.Ordinal))
-                    Console.WriteLine(id);
+                // docker/cli renders "{{.ID}}" over the table's rows: an image with several names (or,
+                // with --digests, several digests) prints its ID once per row, and scripts count on it.
+                foreach (var row in rows)
+                    Console.WriteLine((string)row["ID"]!);
                 return Task.FromResult(0);
             }
             var text = bareTable ? (parse.GetValue(digests) ? DigestsFormat : DefaultFormat) : fmt == "json" ? "{{json .}}" : fmt!;
