@@ -19,6 +19,23 @@ public static class Units
         return bytes.ToString(bytes < 10 ? "0.###" : bytes < 100 ? "0.##" : "0.#", CultureInfo.InvariantCulture) + Suffixes[i];
     }
 
+    /// <summary>
+    /// Docker's units.HumanSizeWithPrecision: Go's %.{precision}g of the scaled value ("2B", "4.26MB",
+    /// "120kB"); ps --size prints with precision 3.
+    /// </summary>
+    public static string HumanSize(double bytes, int precision)
+    {
+        int i = 0;
+        while (bytes >= 1000 && i < Suffixes.Length - 1)
+        {
+            bytes /= 1000;
+            i++;
+        }
+        // .NET's G and Go's %g agree on when to switch to an exponent (999.9 at precision 3 is "1e+03"); only the letter's case differs.
+        return bytes.ToString("G" + precision.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)
+            .Replace('E', 'e') + Suffixes[i];
+    }
+
     public static string HumanDuration(TimeSpan d)
     {
         double seconds = d.TotalSeconds;

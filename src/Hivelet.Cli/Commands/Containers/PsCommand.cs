@@ -2,8 +2,11 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Hivelet.Cli.Commands.ContainerTools;
 using Hivelet.Cli.Output;
 using Hivelet.Errors;
+using Hivelet.Images.Content;
 using Hivelet.Runtime.Containers;
 using Hivelet.Text;
 
@@ -24,6 +27,7 @@ public sealed class PsEntry
     public string Labels { get; set; } = "";
     public string Mounts { get; set; } = "";
     public string Networks { get; set; } = "";
+    public string Size { get; set; } = "";
 }
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
@@ -36,7 +40,7 @@ internal sealed partial class PsJsonContext : JsonSerializerContext;
 [JsonSerializable(typeof(List<Runtime.Volumes.Volume>))]
 internal sealed partial class ContainerCliJsonContext : JsonSerializerContext;
 
-public static class PsCommand
+public static partial class PsCommand
 {
     /// <summary>The table headers of Docker's container context, per field.</summary>
     private static readonly Dictionary<string, string> Headers = new(StringComparer.Ordinal)
@@ -53,6 +57,7 @@ public static class PsCommand
         ["Labels"] = "LABELS",
         ["Mounts"] = "MOUNTS",
         ["Networks"] = "NETWORKS",
+        ["Size"] = "SIZE",
     };
 
     public static Command Create(GlobalOptions globals, string name = "ps")
@@ -71,7 +76,8 @@ public static class PsCommand
             Description = "Filter output (status=, name=, id=, label=, ancestor=, exited=)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var cmd = new Command(name, "List containers") { all, quiet, noTrunc, last, latest, format, filters };
+        var size = new Option<bool>("--size", "-s") { Description = "Display total file sizes" };
+        var cmd = new Command(name, "List containers") { all, quiet, noTrunc, last, latest, format, filters, size };
         cmd.SetServicesAction(globals, (parse, services, _) =>
         {
             var now = DateTimeOffset.UtcNow;
@@ -88,6 +94,11 @@ public static class PsCommand
                 table = GoTemplate.IsTable(fmt, out var body);
                 template = GoTemplate.Parse(body);
             }
+            // As docker/cli: sizes cost a walk of each writable layer, so they are computed for -s or
+            // for a format that shows them, unless --size=false was given.
+            bool quietOnly = parse.GetValue(quiet);
+            bool sizes = parse.GetValue(size) || (!quietOnly && parse.GetResult(size) is null or { Implicit: true } && UsesSize(fmt));
+            var imageSizes = new Dictionary<string, long>(StringComparer.Ordinal);
             var rows = new List<string[]>();
             var lines = new List<string>();
             if (template is not null && table)
@@ -103,7 +114,7 @@ public static class PsCommand
                 if (!filter.Matches(record, state, services.Images))
                     continue;
                 var id = full ? record.Id : record.Id[..12];
-                if (parse.GetValue(quiet))
+                if (quietOnly)
                 {
                     Console.WriteLine(id);
                     continue;
@@ -113,6 +124,7 @@ public static class PsCommand
                     command = command[..19] + "…";
                 command = $"\"{command}\"";
                 var status = state.Describe(now);
+                var sizeText = sizes ? SizeOf(services, record, imageSizes) : Units.HumanSize(0, 3);
                 if (fmt == "json" || template is not null)
                 {
                     var entry = new PsEntry
@@ -128,6 +140,7 @@ public static class PsCommand
                         Labels = string.Join(',', record.Config.Labels.Select(kv => $"{kv.Key}={kv.Value}")),
                         Mounts = string.Join(',', record.Mounts.Select(m => m.Name ?? m.Source)),
                         Networks = record.HostConfig.NetworkMode,
+                        Size = sizeText,
                     };
                     if (template is null)
                     {
@@ -142,15 +155,47 @@ public static class PsCommand
                             : null));
                     continue;
                 }
-                rows.Add([id, record.ImageRef, command, ContainerState.HumanDuration(now - record.Created) + " ago", status, "", record.Name]);
+                string[] row = [id, record.ImageRef, command, ContainerState.HumanDuration(now - record.Created) + " ago", status, "", record.Name];
+                rows.Add(sizes ? [.. row, sizeText] : row);
             }
             if (template is not null)
                 Console.Out.Write(table ? GoTemplate.AlignTabs(lines) : string.Concat(lines.Select(l => l + "\n")));
-            else if (!parse.GetValue(quiet) && fmt is "" or "table")
-                Table.Write(Console.Out, ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], rows);
+            else if (!quietOnly && fmt is "" or "table")
+            {
+                string[] headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+                Table.Write(Console.Out, sizes ? [.. headers, "SIZE"] : headers, rows);
+            }
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// Whether the format prints Size: docker/cli runs the template once to see which fields it touches,
+    /// and `{{json .}}` (so `--format json`) touches them all.
+    /// </summary>
+    private static bool UsesSize(string format) =>
+        format == "json" || format.Contains(".Size", StringComparison.Ordinal) || WholeJson().IsMatch(format);
+
+    [GeneratedRegex(@"\bjson\s+\.\s*-?\}\}")]
+    private static partial Regex WholeJson();
+
+    /// <summary>
+    /// Docker's SIZE: what the container wrote (its writable layer), and "virtual" = that plus the
+    /// unpacked size of its image, e.g. "2B (virtual 4.26MB)".
+    /// </summary>
+    private static string SizeOf(HiveletServices services, ContainerRecord record, Dictionary<string, long> imageSizes)
+    {
+        long written = services.Snapshots.ContainerChangesPath(record.Id) is { } changes ? PruneCommand.DirectorySize(changes) : 0;
+        if (!imageSizes.TryGetValue(record.Image, out long image))
+        {
+            // An image removed with rmi -f leaves its containers without one: their virtual size is what they wrote.
+            var stored = services.Images.List().FirstOrDefault(r => r.Id.ToString() == record.Image);
+            image = stored is null ? 0 : StoredImage.Load(stored, services.Content).UnpackedSize(services.LayerSizes);
+            imageSizes[record.Image] = image;
+        }
+        long total = written + image;
+        return total > 0 ? $"{Units.HumanSize(written, 3)} (virtual {Units.HumanSize(total, 3)})" : Units.HumanSize(written, 3);
     }
 
     private static JsonObject HeaderContext()
