@@ -32,11 +32,33 @@ static int parse_hex64(const char *s, uint64_t *out) {
   return 0;
 }
 
+/* While the lists have no items yet (the first pass), only counts. */
 static int push(struct hl_list *list, const char *value) {
   if (list->count >= HL_MAX_LIST)
     return -1;
-  list->items[list->count++] = value;
+  if (list->items)
+    list->items[list->count] = value;
+  list->count++;
   return 0;
+}
+
+static const char *const list_keys[] = {
+    "ns",     "mount",        "device", "symlink", "masked", "readonly",
+    "sysctl", "cgroup_procs", "rlimit", "arg",     "env"};
+
+/* The list a key fills, in list_keys order; NULL for other keys. */
+static struct hl_list *list_of(struct hl_plan *p, const char *key) {
+  struct hl_list *lists[] = {&p->ns,      &p->mount,        &p->device,
+                             &p->symlink, &p->masked,       &p->readonly,
+                             &p->sysctl,  &p->cgroup_procs, &p->rlimit,
+                             &p->arg,     &p->env};
+  _Static_assert(sizeof lists / sizeof lists[0] ==
+                     sizeof list_keys / sizeof list_keys[0],
+                 "one key per list");
+  for (size_t i = 0; i < sizeof list_keys / sizeof list_keys[0]; i++)
+    if (!strcmp(key, list_keys[i]))
+      return lists[i];
+  return NULL;
 }
 
 static int set_record(struct hl_plan *p, const char *key, const char *value) {
@@ -59,17 +81,6 @@ static int set_record(struct hl_plan *p, const char *key, const char *value) {
       {"restart", &p->restart},
       {"log_path", &p->log_path},
       {"groups", &p->groups},
-  };
-  struct {
-    const char *key;
-    struct hl_list *list;
-  } lists[] = {
-      {"ns", &p->ns},         {"mount", &p->mount},
-      {"device", &p->device}, {"symlink", &p->symlink},
-      {"masked", &p->masked}, {"readonly", &p->readonly},
-      {"sysctl", &p->sysctl}, {"cgroup_procs", &p->cgroup_procs},
-      {"rlimit", &p->rlimit}, {"arg", &p->arg},
-      {"env", &p->env},
   };
   struct {
     const char *key;
@@ -101,9 +112,9 @@ static int set_record(struct hl_plan *p, const char *key, const char *value) {
       *strings[i].slot = value;
       return 0;
     }
-  for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-    if (!strcmp(key, lists[i].key))
-      return push(lists[i].list, value);
+  struct hl_list *list = list_of(p, key);
+  if (list)
+    return push(list, value);
   for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
     if (!strcmp(key, flags[i].key)) {
       if (strcmp(value, "0") && strcmp(value, "1"))
@@ -206,6 +217,7 @@ int hl_plan_load(const char *path, struct hl_plan *plan, char *err,
     return -1;
   }
 
+  /* First pass: keys split from values, scalars set, list items counted. */
   for (char *rec = plan->buffer, *next; rec < plan->buffer + plan->size;
        rec = next) {
     /* Measured before the '=' below becomes the key's terminator. */
@@ -225,12 +237,38 @@ int hl_plan_load(const char *path, struct hl_plan *plan, char *err,
       return -1;
     }
   }
+  /* Second pass: each list gets its slice of one pool, then its items (the
+   * records are KEY\0VALUE\0 now). */
+  size_t total = 0;
+  for (size_t i = 0; i < sizeof list_keys / sizeof list_keys[0]; i++)
+    total += list_of(plan, list_keys[i])->count;
+  plan->pool = malloc((total ? total : 1) * sizeof *plan->pool);
+  if (!plan->pool) {
+    snprintf(err, errlen, "read plan %s: out of memory", path);
+    hl_plan_free(plan);
+    return -1;
+  }
+  for (size_t i = 0, at = 0; i < sizeof list_keys / sizeof list_keys[0]; i++) {
+    struct hl_list *list = list_of(plan, list_keys[i]);
+    list->items = plan->pool + at;
+    at += list->count;
+    list->count = 0;
+  }
+  for (char *rec = plan->buffer; rec < plan->buffer + plan->size;) {
+    char *value = rec + strlen(rec) + 1;
+    struct hl_list *list = list_of(plan, rec);
+    if (list)
+      push(list, value);
+    rec = value + strlen(value) + 1;
+  }
   return 0;
 }
 
 void hl_plan_free(struct hl_plan *plan) {
   free(plan->buffer);
   plan->buffer = NULL;
+  free(plan->pool);
+  plan->pool = NULL;
 }
 
 int hl_plan_has_ns(const struct hl_plan *plan, const char *name) {
