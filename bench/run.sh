@@ -53,6 +53,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     if [[ -n $WORK ]]; then
+        stop_watchdog
         # Containers first (their monitors, mounts and cgroups), then the engine, then the files.
         local ids=()
         mapfile -t ids < <(timeout 30 "$HIVELET" --root "$WORK/root" ps -aq 2>/dev/null)
@@ -183,13 +184,53 @@ contender_cmd() {
     esac
 }
 
+# Bounds every measured command without a process inside the measured window (a `timeout`
+# wrapper is a fork and two execs, about as much as the floor itself on a small machine): one
+# watchdog, started once, is told the deadline and the shell whose child the command is, and
+# SIGKILLs that shell's children once the deadline has passed. It waits with bash's read -t, so it
+# forks nothing while idle.
+WATCH_FD= WATCH_PID=
+start_watchdog() {
+    mkfifo "$WORK/watchdog"
+    (
+        exec 3<>"$WORK/watchdog"
+        deadline=0 parent=
+        while :; do
+            if read -r -t 1 cmd arg1 arg2 <&3; then
+                case $cmd in
+                    arm) deadline=$arg1 parent=$arg2 ;;
+                    disarm) deadline=0 ;;
+                    quit) exit 0 ;;
+                esac
+            fi
+            if ((deadline > 0 && EPOCHSECONDS > deadline)); then
+                printf 'run.sh: a measured command ran longer than %ss: killed\n' "$STEP_TIMEOUT" >&2
+                pkill -KILL -P "$parent" || true
+                deadline=0
+            fi
+        done
+    ) &
+    WATCH_PID=$!
+    exec {WATCH_FD}>"$WORK/watchdog"
+}
+
+stop_watchdog() {
+    [[ -n $WATCH_FD ]] || return 0
+    echo quit >&"$WATCH_FD" 2>/dev/null || true
+    exec {WATCH_FD}>&-
+    WATCH_FD=
+    wait "$WATCH_PID" 2>/dev/null || true
+}
+
 # Runs one contender once; prints its wall time in microseconds.
 measure() {
     local name=$1 start end rc=0
     contender_cmd "$name"
+    echo "arm $((EPOCHSECONDS + STEP_TIMEOUT)) $BASHPID" >&"$WATCH_FD"
     start=${EPOCHREALTIME/./}
-    timeout "$STEP_TIMEOUT" "${CMD[@]}" </dev/null >"$WORK/out" 2>&1 || rc=$?
+    "${CMD[@]}" </dev/null >"$WORK/out" 2>&1 || rc=$?
     end=${EPOCHREALTIME/./}
+    echo disarm >&"$WATCH_FD"
     if ((rc != 0)); then
         printf 'run.sh: %s failed (exit %d): %s\n' "$name" "$rc" "${CMD[*]}" >&2
         tail -n 20 "$WORK/out" >&2
@@ -249,6 +290,7 @@ main() {
     trap 'exit 143' TERM
     WORK=$(mktemp -d /tmp/hivelet-bench-run.XXXXXX)
     mkdir -p "$WORK/results" "$WORK/root"
+    start_watchdog
     make_rootfs "$WORK/rootfs"
 
     local contenders=()
@@ -269,7 +311,7 @@ main() {
     # One warm-up round (page cache, first-run costs), not counted.
     local name round k n=${#contenders[@]} us
     for name in "${contenders[@]}"; do
-        measure "$name" >/dev/null || die "warm-up: $name failed"
+        (measure "$name") >/dev/null || die "warm-up: $name failed" # a subshell, as below: the watchdog kills its children
     done
     for ((round = 1; round <= ROUNDS; round++)); do
         # Interleaved and rotated: no contender always goes first or follows the same one.
