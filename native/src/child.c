@@ -1,26 +1,24 @@
 /* The container child path: from the caller (the monitor or `__run`) to the
  * container's execve.
  *
- *   caller ── fork ──> A: stdio onto 0/1/2, close the rest, join the cgroups,
- *                         unshare the namespaces, fork B, report B's pid, exit
- *                      B: pid 1 of the new pid namespace: mounts, pivot_root,
- *                         hostname, sysctls, masked/read-only paths, rlimits,
- *                         then the process part (child_exec.c) and execve; with
- *                         init=1 B forks the user process and stays as a tiny
- *                         init that forwards signals and reaps zombies.
+ *   caller: unshare(CLONE_NEWPID), fork B, setns back to its own pid namespace
+ *   B: pid 1 of the new pid namespace, the caller's child: stdio onto 0/1/2,
+ *      close the rest, join the cgroups, unshare the other namespaces, then
+ *      mounts, pivot_root, hostname, sysctls, masked/read-only paths, rlimits,
+ *      the process part (child_exec.c) and execve; with init=1 B forks the
+ *      user process and stays as a tiny init that forwards signals and reaps
+ *      zombies.
  *
  * Namespaces come from unshare() + fork(), never clone flags: the same code
- * runs under qemu-user, where clone(CLONE_NEW*) fails with EINVAL.
+ * runs under qemu-user, where clone(CLONE_NEW*) fails with EINVAL. One fork:
+ * an intermediate process that unshared everything and forked again cost a
+ * whole process (fork, exit, reap) on every start.
  *
- * Two CLOEXEC pipes go back to the caller:
- *   - the pid pipe (fd 3 in A): A writes "P<pid>" (B's pid as the caller sees
- *     it) or "125 MESSAGE" when A itself failed; read once A was reaped;
- *   - the error pipe (fd 4 in A and B): EOF = the user process exec'd;
- *     otherwise one "CODE MESSAGE" record (125, 126 or 127) written just
- *     before _exit(CODE).
- * With a console (tty under the monitor) a third fd, the console socket (fd 5
- * in A and B), carries the pty master B makes inside the container back to the
- * caller (setup_console).
+ * A CLOEXEC pipe goes back to the caller, the error pipe (fd 4 in B): EOF =
+ * the user process exec'd; otherwise one "CODE MESSAGE" record (125, 126 or
+ * 127) written just before _exit(CODE). With a console (tty under the
+ * monitor) a second fd, the console socket (fd 5 in B), carries the pty
+ * master B makes inside the container back to the caller (setup_console).
  *
  * Nothing here allocates after fork: argv, envp and the seccomp program are
  * prepared in the caller (child_exec.c), every other buffer is on the stack. */
@@ -39,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -50,7 +49,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PID_FD 3
 #define ERR_FD 4
 /* The console socket (struct hl_console) in A and B until the pty is made. */
 #define CONSOLE_FD 5
@@ -253,7 +251,7 @@ static void remount_ro(int errfd, const char *path, unsigned long extra) {
                   strerror(errno));
 }
 
-/* ---- A: the intermediate process ---------------------------------------- */
+/* ---- namespaces and cgroups ---------------------------------------------- */
 
 static const struct {
   const char *name;
@@ -321,44 +319,20 @@ static int lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
 static _Noreturn void container_pid1(const struct hl_plan *plan, int make_ctty,
                                      const struct hl_console *console);
 
-/* A as a relay for a caller that is not a child subreaper: pid 1 stays A's
- * child, so A reaps it and passes its status on. Signals are the caller's to
- * forward (to pid 1 directly); A blocks them so a terminal's ^C cannot take
- * the relay away first. A holds none of the container's fds. */
-static _Noreturn void relay(pid_t pid) {
-  sigset_t all;
-  sigfillset(&all);
-  sigprocmask(SIG_BLOCK, &all, NULL);
-  for (int fd = 0; fd <= CONSOLE_FD; fd++)
-    close(fd);
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      _exit(125);
-  if (!WIFSIGNALED(status))
-    _exit(WEXITSTATUS(status));
-  int sig = WTERMSIG(status);
-  struct sigaction dfl = {.sa_handler = SIG_DFL};
-  sigaction(sig, &dfl, NULL);
-  sigset_t one;
-  sigemptyset(&one);
-  sigaddset(&one, sig);
-  kill(getpid(), sig);
-  sigprocmask(SIG_UNBLOCK, &one, NULL);
-  _exit(128 + sig);
-}
-
-static _Noreturn void intermediate(const struct hl_plan *plan, int stdio[3],
-                                   int pid_w, int err_w, int make_ctty,
-                                   int relayed,
-                                   const struct hl_console *console) {
+/* The forked child's first steps, before it is the container's pid 1 proper:
+ * its stdio and report fds in place, the cgroups joined, then the other
+ * namespaces (the pid namespace it was born in). */
+static _Noreturn void container_process(const struct hl_plan *plan,
+                                        int stdio[3], int err_w, int flags,
+                                        int make_ctty,
+                                        const struct hl_console *console) {
   hl_reset_signals();
-  int fds[6] = {stdio[0], stdio[1], stdio[2],
-                pid_w,    err_w,    console ? console->sock : -1};
-  for (int i = 0; i < 6; i++) {
+  int fds[5] = {stdio[0], stdio[1], stdio[2], err_w,
+                console ? console->sock : -1};
+  for (int i = 0; i < 5; i++) {
     int lifted = lift(fds[i]);
     if (fds[i] >= 0 && lifted < 0)
-      hl_child_fail(pid_w, 125, "start: duplicate fd %d: %s", fds[i],
+      hl_child_fail(err_w, 125, "start: duplicate fd %d: %s", fds[i],
                     strerror(errno));
     fds[i] = lifted;
   }
@@ -372,34 +346,17 @@ static _Noreturn void intermediate(const struct hl_plan *plan, int stdio[3],
     if (dup2(fds[i] >= 0 ? fds[i] : null, i) < 0)
       hl_child_fail(fds[3], 125, "start: dup2 onto fd %d: %s", i,
                     strerror(errno));
-  if (dup3(fds[3], PID_FD, O_CLOEXEC) < 0 ||
-      dup3(fds[4], ERR_FD, O_CLOEXEC) < 0 ||
-      (fds[5] >= 0 && dup3(fds[5], CONSOLE_FD, O_CLOEXEC) < 0))
+  if (dup3(fds[3], ERR_FD, O_CLOEXEC) < 0 ||
+      (fds[4] >= 0 && dup3(fds[4], CONSOLE_FD, O_CLOEXEC) < 0))
     hl_child_fail(fds[3], 125, "start: dup3: %s", strerror(errno));
-  hl_close_from(fds[5] >= 0 ? CONSOLE_FD + 1 : ERR_FD + 1);
+  hl_close_from(fds[4] >= 0 ? CONSOLE_FD + 1 : ERR_FD + 1);
+  /* fd 3 stays free: nothing of the caller's reaches the container. */
 
-  hl_join_cgroups(PID_FD, plan);
-  char bad[32];
-  int flags = hl_ns_flags(plan, bad, sizeof bad);
-  if (flags < 0)
-    hl_child_fail(PID_FD, 125, "unknown namespace \"%s\"", bad);
+  hl_join_cgroups(ERR_FD, plan);
   if (flags && unshare(flags) < 0)
-    hl_child_fail(PID_FD, 125, "unshare namespaces (flags 0x%x): %s", flags,
+    hl_child_fail(ERR_FD, 125, "unshare namespaces (flags 0x%x): %s", flags,
                   strerror(errno));
-  pid_t pid = fork();
-  if (pid < 0)
-    hl_child_fail(PID_FD, 125, "fork the container process: %s",
-                  strerror(errno));
-  if (pid == 0) {
-    close(PID_FD);
-    container_pid1(plan, make_ctty, console);
-  }
-  char rec[24];
-  int n = snprintf(rec, sizeof rec, "P%d", (int)pid);
-  hl_write_all(PID_FD, rec, (size_t)n);
-  if (relayed)
-    relay(pid);
-  _exit(0);
+  container_pid1(plan, make_ctty, console);
 }
 
 /* ---- B: the container's pid 1 ------------------------------------------- */
@@ -793,12 +750,66 @@ static _Noreturn void container_pid1(const struct hl_plan *plan, int make_ctty,
 
 /* ---- the caller's side -------------------------------------------------- */
 
+/* The caller's own pid namespace: where its children go again once pid 1 of
+ * a new one is forked (see hl_container_start). Opened once, kept. */
+static int own_pidns = -1;
+
+struct start_args {
+  const struct hl_plan *plan;
+  int stdio[3];
+  int err_w, flags, make_ctty;
+  const struct hl_console *console;
+};
+
+static int container_entry(void *arg) {
+  struct start_args *a = arg;
+  container_process(a->plan, a->stdio, a->err_w, a->flags, a->make_ctty,
+                    a->console);
+}
+
+/* Pid 1 without copying this process: clone(CLONE_VM | CLONE_VFORK), as
+ * posix_spawn does, on a stack of its own; this process sleeps until pid 1
+ * exec'd or died. A fork costs a page-table copy and a copy-on-write fault
+ * for every page either side touches next, most of a start on a hypervisor
+ * that traps page-table updates. Pid 1 writes no memory it shares except its
+ * stack, errno and child.c's root_fd (the caller uses neither), and never
+ * allocates. With init=1 pid 1 stays (the tiny init), so it must be a fork.
+ * qemu-user emulates CLONE_VFORK as a fork. Returns the pid or -1. */
+static pid_t spawn_pid1(struct start_args *a) {
+  static void *stack;
+  const size_t size = 256 * 1024;
+  if (a->plan->init) {
+    pid_t pid = fork();
+    if (pid == 0)
+      container_entry(a);
+    return pid;
+  }
+  if (!stack) {
+    stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+      stack = NULL;
+      return -1;
+    }
+  }
+  /* Signals stay blocked while pid 1 shares this memory: a handler of this
+   * process must not run on its stack. container_process resets them. */
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(container_entry, (char *)stack + size,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+  int saved = errno;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  errno = saved;
+  return pid;
+}
+
 int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
                        int stderr_fd, int make_ctty,
                        const struct hl_console *console, struct hl_child *out,
                        char *err, size_t errlen) {
   out->pid = -1;
-  out->wait_pid = -1;
   out->error_fd = -1;
   if (hl_child_prepare(plan, err, errlen) < 0)
     return -1;
@@ -806,70 +817,60 @@ int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
     snprintf(err, errlen, "plan: a mount namespace needs `rootfs`");
     return -1;
   }
-  int pid_pipe[2], err_pipe[2];
-  if (pipe2(pid_pipe, O_CLOEXEC) < 0) {
-    snprintf(err, errlen, "start: pipe: %s", strerror(errno));
+  char bad[32];
+  int flags = hl_ns_flags(plan, bad, sizeof bad);
+  if (flags < 0) {
+    snprintf(err, errlen, "plan: unknown namespace \"%s\"", bad);
     return -1;
   }
+  int err_pipe[2];
   if (pipe2(err_pipe, O_CLOEXEC) < 0) {
     snprintf(err, errlen, "start: pipe: %s", strerror(errno));
-    close(pid_pipe[0]);
-    close(pid_pipe[1]);
     return -1;
   }
-  int stdio[3] = {stdin_fd, stdout_fd, stderr_fd};
-  int subreaper = 0;
-  if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper, 0, 0, 0) < 0)
-    subreaper = 0;
-  pid_t a = fork();
-  if (a == 0)
-    intermediate(plan, stdio, pid_pipe[1], err_pipe[1], make_ctty, !subreaper,
-                 console);
+  /* A new pid namespace takes effect for the children of whoever unshares
+   * it, so this process unshares it, forks pid 1 and goes back: one fork,
+   * and pid 1 is this process's own child (no subreaper or relay needed).
+   * Until the setns back, this process must not fork anything else. */
+  int new_pid = flags & CLONE_NEWPID;
+  if (new_pid && own_pidns < 0)
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  if (new_pid && (own_pidns < 0 || unshare(CLONE_NEWPID) < 0)) {
+    snprintf(err, errlen, "%s: %s",
+             own_pidns < 0 ? "open \"/proc/self/ns/pid\""
+                           : "unshare the pid namespace",
+             strerror(errno));
+    close(err_pipe[0]);
+    close(err_pipe[1]);
+    return -1;
+  }
+  struct start_args args = {plan,        {stdin_fd, stdout_fd, stderr_fd},
+                            err_pipe[1], flags & ~CLONE_NEWPID,
+                            make_ctty,   console};
+  pid_t pid = spawn_pid1(&args);
   int fork_errno = errno;
-  close(pid_pipe[1]);
   close(err_pipe[1]);
-  if (a < 0) {
-    snprintf(err, errlen, "start: fork: %s", strerror(fork_errno));
-    close(pid_pipe[0]);
+  if (new_pid && setns(own_pidns, CLONE_NEWPID) < 0) {
+    /* Every later fork (a restart, a health probe) would land in the
+     * container's namespace or fail: refuse this start instead. */
+    snprintf(err, errlen, "setns back to this process's pid namespace: %s",
+             strerror(errno));
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
     close(err_pipe[0]);
     return -1;
   }
-  int status = 0;
-  /* A writes its one record (fewer than PIPE_BUF bytes, one write) and exits;
-   * B closed its copy of the write end at once. A relay does not exit, so
-   * its record is read first; otherwise A is reaped first. */
-  if (subreaper)
-    while (waitpid(a, &status, 0) < 0 && errno == EINTR)
-      ;
-  char rec[512];
-  ssize_t n;
-  do
-    n = read(pid_pipe[0], rec, sizeof rec - 1);
-  while (n < 0 && errno == EINTR);
-  close(pid_pipe[0]);
-  rec[n > 0 ? n : 0] = '\0';
-  if (n > 1 && rec[0] == 'P') {
-    out->pid = (pid_t)strtol(rec + 1, NULL, 10);
-    out->wait_pid = subreaper ? out->pid : a;
-    out->error_fd = err_pipe[0];
-    return 0;
+  if (pid < 0) {
+    snprintf(err, errlen, "start: fork: %s", strerror(fork_errno));
+    close(err_pipe[0]);
+    return -1;
   }
-  if (!subreaper)
-    while (waitpid(a, &status, 0) < 0 && errno == EINTR)
-      ;
-  close(err_pipe[0]);
-  const char *msg = rec;
-  if (n > 4 && rec[3] == ' ')
-    msg = rec + 4;
-  if (n > 0)
-    snprintf(err, errlen, "%s", msg);
-  else if (WIFSIGNALED(status))
-    snprintf(err, errlen, "start: the intermediate process died of signal %d",
-             WTERMSIG(status));
-  else
-    snprintf(err, errlen, "start: the intermediate process exited with %d",
-             WEXITSTATUS(status));
-  return -1;
+  out->pid = pid;
+  out->error_fd = err_pipe[0];
+  return 0;
 }
 
 int hl_container_wait_exec(struct hl_child *child, char *msg, size_t msglen) {

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -50,7 +51,7 @@
 
 struct fastrun {
   char root[2048]; /* short enough that every path below fits PATH_MAX */
-  char *tpl;
+  const char *tpl; /* mapped read-only */
   size_t tpl_len;
   char why[512]; /* why it declined */
 
@@ -752,42 +753,6 @@ malformed:
   return -1;
 }
 
-/* Deletes a tree without following symlinks or crossing mounts. */
-static int remove_tree_at(int parent, const char *name, dev_t dev) {
-  struct stat st;
-  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return errno == ENOENT ? 0 : -errno;
-  if (!S_ISDIR(st.st_mode))
-    return unlinkat(parent, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-  if (st.st_dev != dev)
-    return -EBUSY;
-  int fd =
-      openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  DIR *d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return -ENOMEM;
-  }
-  struct dirent *e;
-  int rc = 0;
-  while (rc == 0 && (e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-      rc = remove_tree_at(dirfd(d), e->d_name, dev);
-  closedir(d);
-  if (rc == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    rc = -errno;
-  return rc;
-}
-
-static int remove_tree(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) < 0)
-    return errno == ENOENT ? 0 : -errno;
-  return remove_tree_at(AT_FDCWD, path, st.st_dev);
-}
-
 /* SIGKILLs whatever is left in a group, then removes it (bounded). */
 static int remove_cgroup(const char *dir) {
   for (int i = 0; i < 200; i++) {
@@ -826,9 +791,9 @@ static int trash_tree(struct fastrun *f, const char *path) {
   char dir[2100];
   snprintf(dir, sizeof dir, "%s/trash", f->root);
   if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-    return remove_tree(path);
+    return hl_remove_tree(path);
   if (f->trashed >= (int)(sizeof f->trash / sizeof f->trash[0]))
-    return remove_tree(path);
+    return hl_remove_tree(path);
   const char *base = strrchr(path, '/');
   char *target = f->trash[f->trashed];
   snprintf(target, PATH_MAX, "%s/%d-%d-%.100s", dir, (int)getpid(), f->trashed,
@@ -839,7 +804,7 @@ static int trash_tree(struct fastrun *f, const char *path) {
   }
   if (errno == ENOENT)
     return 0;
-  return errno == EXDEV ? remove_tree(path) : -errno;
+  return errno == EXDEV ? hl_remove_tree(path) : -errno;
 }
 
 /* Deletes the trashed trees in a detached child, so that the run returns
@@ -859,20 +824,28 @@ static void empty_trash_later(struct fastrun *f) {
     for (int fd = 0; fd < 3; fd++)
       dup2(null, fd);
   hl_close_from(3);
-  char marker[2200];
-  snprintf(marker, sizeof marker, "%s/procs/%d-%llu", f->root, (int)getpid(),
-           hl_proc_starttime(getpid()));
-  int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd >= 0)
-    close(fd);
-  int ok = 1;
+  const char *paths[sizeof f->trash / sizeof f->trash[0]];
   for (int i = 0; i < f->trashed; i++)
-    ok &= remove_tree(f->trash[i]) == 0;
-  /* A tree that would not go keeps the marker, which then reads as a dead
-   * command: the next command's repair empties the trash. */
-  if (fd >= 0 && ok)
-    unlink(marker);
-  _exit(ok ? 0 : 1);
+    paths[i] = f->trash[i];
+  _exit(hl_empty_trash(f->root, paths, (size_t)f->trashed) == 0 ? 0 : 1);
+}
+
+/* REMOVED, with the trash paths for the monitor to delete. Returns 0, or -1
+ * when the monitor did not get it (it is gone). */
+static int send_removed(struct fastrun *f, int sock) {
+  char frame[5 + sizeof f->trash];
+  size_t len = 0;
+  for (int i = 0; i < f->trashed; i++) {
+    size_t n = strlen(f->trash[i]) + 1;
+    memcpy(frame + 5 + len, f->trash[i], n);
+    len += n;
+  }
+  frame[0] = FRAME_REMOVED;
+  frame[1] = (char)(len >> 24);
+  frame[2] = (char)(len >> 16);
+  frame[3] = (char)(len >> 8);
+  frame[4] = (char)len;
+  return hl_write_all(sock, frame, 5 + len) < 0 ? -1 : 0;
 }
 
 /* The template's rm_* steps in order. Stops at the first failure, before the
@@ -900,7 +873,7 @@ static int remove_container(struct fastrun *f, char *err, size_t errlen) {
     } else if (key_is(k, klen, "rm_file")) {
       rc = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
     } else if (key_is(k, klen, "rm_tree")) {
-      rc = remove_tree(path);
+      rc = hl_remove_tree(path);
     } else if (key_is(k, klen, "rm_trash")) {
       rc = trash_tree(f, path);
     }
@@ -1013,7 +986,7 @@ static int undo(struct fastrun *f, char *err, size_t errlen) {
   f->lock = -1;
   int rc = f->created_any ? remove_container(f, err, errlen) : 0;
   for (int i = 0; i < f->trashed; i++)
-    if (rc == 0 && remove_tree(f->trash[i]) < 0) {
+    if (rc == 0 && hl_remove_tree(f->trash[i]) < 0) {
       snprintf(err, errlen, "remove %s: %s", f->trash[i], strerror(errno));
       rc = -1;
     }
@@ -1246,11 +1219,10 @@ static int run(struct fastrun *f) {
     if (lock >= 0)
       close(lock);
     if (rc_rm == 0) {
-      empty_trash_later(f);
-      unsigned char removed[5] = {FRAME_REMOVED, 0, 0, 0, 0};
-      if (send(sv[0], removed, sizeof removed, MSG_NOSIGNAL) < 0) {
-        /* The monitor is gone: nothing is waiting for it. */
-      }
+      /* The monitor, which exits after REMOVED anyway, deletes the trash
+       * (CONTRACT.md): no process of its own for it. */
+      if (send_removed(f, sv[0]) < 0)
+        empty_trash_later(f); /* the monitor is gone */
     } else {
       /* No REMOVED: the monitor's `rm -f` finishes (it sees EOF). */
       empty_trash_later(f);
@@ -1293,9 +1265,37 @@ int hl_fastrun_main(int argc, char **argv) {
     decline(f, "%s is not this user's private file", path);
     goto out;
   }
-  f->tpl = read_small(path, TPL_MAX, &f->tpl_len);
-  if (!f->tpl) {
-    decline(f, "read %s: %s", path, strerror(errno));
+  /* Mapped, not read: a few page faults for the whole file instead of one
+   * per 4 KB of a copy. Every record ends with a NUL, the last one too. */
+  if (st.st_size <= 0 || st.st_size > TPL_MAX) {
+    unlink(path);
+    decline(f, "%s: empty or too large", path);
+    goto out;
+  }
+  f->tpl_len = (size_t)st.st_size;
+  int tfd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat fst;
+  /* The file checked above, not one renamed over it since (a shorter one
+   * would fault past its end). */
+  if (tfd >= 0 && (fstat(tfd, &fst) < 0 || fst.st_ino != st.st_ino ||
+                   fst.st_size != st.st_size)) {
+    close(tfd);
+    tfd = -1;
+    errno = ESTALE;
+  }
+  void *map = tfd < 0 ? MAP_FAILED
+                      : mmap(NULL, f->tpl_len, PROT_READ, MAP_PRIVATE, tfd, 0);
+  int saved = errno;
+  if (tfd >= 0)
+    close(tfd);
+  if (map == MAP_FAILED) {
+    decline(f, "read %s: %s", path, strerror(saved));
+    goto out;
+  }
+  f->tpl = map;
+  if (f->tpl[f->tpl_len - 1] != '\0') {
+    unlink(path);
+    decline(f, "%s: malformed template", path);
     goto out;
   }
   if (validate(f, key, keylen) < 0) {
@@ -1348,7 +1348,8 @@ out:
   f->store_lock = -1;
   leave_gate(f);
   free(key);
-  free(f->tpl);
+  if (f->tpl)
+    munmap((void *)f->tpl, f->tpl_len);
   f->tpl = NULL;
   if (rc < 0 && require) {
     fprintf(stderr, "hivelet: fast run unavailable: %s\n", f->why);

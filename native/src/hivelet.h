@@ -26,8 +26,7 @@ int __managed__Main(int argc, char **argv);
 
 /* child.c: a started container process. */
 struct hl_child {
-  pid_t pid;      /* the container's pid 1, as the host sees it: signal it */
-  pid_t wait_pid; /* the process to reap: pid, or the relay (see below) */
+  pid_t pid;    /* the container's pid 1, as the host sees it: signal it */
   int error_fd; /* read end: EOF = exec'd; otherwise one "CODE MESSAGE" line */
 };
 
@@ -46,13 +45,10 @@ struct hl_console {
  * the container (-1 = /dev/null); with make_ctty the container's pid 1 calls
  * setsid() and makes stdin its controlling terminal (the pty slave). With
  * CONSOLE (may be NULL) the stdio is a pty made inside the container instead
- * (see struct hl_console) and is always the controlling terminal. Forks an
- * intermediate process that joins the cgroups, unshares the namespaces and
- * forks pid 1, then exits: a caller that is a child subreaper
- * (PR_SET_CHILD_SUBREAPER) reaps pid 1 itself. When the caller could not
- * become one (qemu-user 7.2 answers EINVAL), the intermediate stays as a
- * relay instead: it waits for pid 1 and exits with its status (dying of the
- * same signal), and wait_pid names it. Returns 0, or -1 with a one-line
+ * (see struct hl_console) and is always the controlling terminal. Forks pid
+ * 1 itself (in a new pid namespace when the plan has one: the caller's own
+ * children are back in its namespace on return), so the caller reaps it.
+ * Returns 0, or -1 with a one-line
  * reason in err. Uses no malloc between fork and exec. */
 int hl_container_start(const struct hl_plan *plan, int stdin_fd, int stdout_fd,
                        int stderr_fd, int make_ctty,
@@ -86,6 +82,10 @@ int hl_wait_forwarding(pid_t child, pid_t reap, const sigset_t *set);
 void hl_cloexec_from(int first);
 /* Every handler back to SIG_DFL and an empty signal mask (after fork). */
 void hl_reset_signals(void);
+/* Tells hl_reset_signals (in this process and its forks) that every signal
+ * but those in SET has its default disposition, so that only those need a
+ * reset: for a process whose starter reset them all (the monitor). */
+void hl_signals_handled(const sigset_t *set);
 
 /* util.c */
 int hl_write_all(int fd, const void *buf, size_t len);
@@ -104,5 +104,13 @@ int hl_write_atomic(const char *path, const char *content, size_t len);
 unsigned long long hl_proc_starttime(pid_t pid);
 /* Current UTC time as RFC 3339 with nanoseconds into buf (>= 40 bytes). */
 void hl_now_rfc3339(char *buf, size_t len);
+/* Deletes a tree without following symlinks or crossing mounts. Returns 0 or
+ * -errno (-EBUSY at a mount point). */
+int hl_remove_tree(const char *path);
+/* Deletes the trees a replayed run moved into ROOT/trash, holding a
+ * ROOT/procs marker of this process meanwhile: one that is killed halfway, or
+ * a tree that will not go, leaves the marker, so the next command's repair
+ * empties the trash. Returns 0 or -1. */
+int hl_empty_trash(const char *root, const char *const *paths, size_t n);
 
 #endif

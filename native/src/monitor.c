@@ -1,6 +1,6 @@
 /* `hivelet __monitor BUNDLE`: one per container, started by the CLI in its own
  * session (CONTRACT.md). It holds the container's stdio, writes its log,
- * reaps it (as a child subreaper: pid 1 is the intermediate's child), records
+ * reaps it (pid 1 is its child; a subreaper too, for --pid host), records
  * every transition in BUNDLE/status, restarts it by policy and runs health
  * probes. Single-threaded around one poll(); no thread, no large buffer
  * touched needlessly: each monitor should cost well under 2 MB. */
@@ -53,7 +53,7 @@ static struct {
 } st = {.state = "starting"};
 
 /* The running container. */
-static pid_t cpid, cwait; /* container pid 1; the process to reap for it */
+static pid_t cpid; /* container pid 1, this process's child */
 static int crunning;
 static int64_t cstart_ns;
 static int oom_known;
@@ -303,7 +303,6 @@ static int start_container(char *msg, size_t msglen) {
     return rc;
   }
   cpid = child.pid;
-  cwait = child.wait_pid;
   crunning = 1;
   cstart_ns = mon_now_ns();
   mon_ctl_set_stdin(stdin_w, plan.tty);
@@ -370,6 +369,32 @@ static int record_exists(void) {
   return access(path, F_OK) == 0;
 }
 
+/* Deletes what the CLI's removal moved to ROOT/trash (REMOVED's payload): the
+ * run has returned by then, and this process exists anyway, where a deleter
+ * of the CLI's would cost a fork. Only direct children of ROOT/trash. */
+static void empty_trash(void) {
+  size_t len;
+  const char *p = mon_ctl_removed_paths(&len);
+  const char *paths[8];
+  size_t n = 0;
+  char prefix[PATH_MAX];
+  if (!p || !plan.root)
+    return;
+  int plen = snprintf(prefix, sizeof prefix, "%s/trash/", plan.root);
+  for (const char *end = p + len; p < end; p += strlen(p) + 1) {
+    const char *name = p + plen;
+    if (plen >= (int)sizeof prefix || strncmp(p, prefix, (size_t)plen) ||
+        !*name || strchr(name, '/') || !strcmp(name, ".") ||
+        !strcmp(name, "..") || n == sizeof paths / sizeof paths[0]) {
+      mon_logf("REMOVED names %s, not an entry of %s: left alone", p, prefix);
+      continue;
+    }
+    paths[n++] = p;
+  }
+  if (n && hl_empty_trash(plan.root, paths, n) < 0)
+    mon_logf("emptying %s failed: left to the next repair", prefix);
+}
+
 /* The container will not run again: record it, tell the CLI, remove it for
  * --rm. Does not return. */
 static void __attribute__((noreturn)) finish(void) {
@@ -392,6 +417,7 @@ static void __attribute__((noreturn)) finish(void) {
      * is a bundle without a record, which the next command's repair removes.
      */
     mon_ctl_close(0);
+    empty_trash();
     _exit(0);
   }
   if (plan.autoremove && plan.exe && plan.root && plan.id) {
@@ -462,7 +488,7 @@ static void reap(void) {
     pid_t p = waitpid(-1, &ws, WNOHANG);
     if (p <= 0)
       break;
-    if (p == cwait && crunning)
+    if (p == cpid && crunning)
       container_exited(ws);
     else
       mon_health_reaped(p, ws);
@@ -500,10 +526,21 @@ static int setup_process(void) {
   sigaction(SIGPIPE, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
-  /* qemu-user 7.2 answers EINVAL: the start then keeps a relay (child.c). */
+  /* Everything else is at its default: whoever started this process reset
+   * every disposition first (spawn.c), so a container start or a probe
+   * resets only these. */
+  sigset_t mine;
+  sigemptyset(&mine);
+  sigaddset(&mine, SIGPIPE);
+  sigaddset(&mine, SIGINT);
+  sigaddset(&mine, SIGHUP);
+  hl_signals_handled(&mine);
+  /* Without a pid namespace the container's orphans come back here rather
+   * than to the host's init. qemu-user 7.2 answers EINVAL: they go to init
+   * there, pid 1 itself is this process's child either way. */
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
-    mon_logf("prctl PR_SET_CHILD_SUBREAPER: %s; a relay process reaps the "
-             "container",
+    mon_logf("prctl PR_SET_CHILD_SUBREAPER: %s; orphans of a container "
+             "without a pid namespace go to init",
              strerror(errno));
   sigset_t chld;
   sigemptyset(&chld);

@@ -75,6 +75,11 @@ void mon_ctl_drain(int timeout_ms);
  * (it removed the container itself; returns 1) or goes away or TIMEOUT_MS
  * passes (returns 0: the monitor removes it). Other frames are discarded. */
 int mon_ctl_wait_removed(int timeout_ms);
+/* The REMOVED frame's payload: paths under ROOT/trash the CLI moved the
+ * container's trees to, each NUL-terminated, for this process to delete after
+ * the CLI has returned. NULL (len 0) when there are none or they were
+ * malformed. */
+const char *mon_ctl_removed_paths(size_t *len);
 /* Closes the socket; with KEEP_FD the fd number stays open (inherited by the
  * autoremove exec, so the CLI sees EOF when the removal finished). */
 void mon_ctl_close(int keep_fd);

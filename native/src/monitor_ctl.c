@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -35,6 +36,10 @@ static size_t resize_have;
 
 static int stdin_fd = -1, stdin_tty, stdin_blocked;
 static int removed; /* REMOVED frame received */
+/* Its payload: trash paths, each NUL-terminated (see mon_ctl_removed_paths). */
+static char removed_paths[4 * PATH_MAX];
+static size_t removed_len;
+static int removed_overflow;
 
 static void close_stdin(void) {
   if (stdin_fd >= 0 && !stdin_tty)
@@ -192,6 +197,13 @@ static void parse_input(void) {
     } else if (frame_type == MON_FRAME_RESIZE) {
       for (size_t i = 0; i < n && resize_have < 4; i++)
         resize[resize_have++] = (unsigned char)rbuf[r_off + i];
+    } else if (frame_type == MON_FRAME_REMOVED) {
+      if (removed_len + n <= sizeof removed_paths) {
+        memcpy(removed_paths + removed_len, rbuf + r_off, n);
+        removed_len += n;
+      } else {
+        removed_overflow = 1;
+      }
     }
     r_off += n;
     frame_left -= (uint32_t)n;
@@ -295,6 +307,18 @@ int mon_ctl_wait_removed(int timeout_ms) {
       mon_ctl_handle(p, n);
   }
   return removed;
+}
+
+const char *mon_ctl_removed_paths(size_t *len) {
+  if (removed_overflow || (removed_len && removed_paths[removed_len - 1])) {
+    mon_logf("start socket: malformed REMOVED payload (%zu bytes): the trash "
+             "is left to the next repair",
+             removed_len);
+    *len = 0;
+    return NULL;
+  }
+  *len = removed_len;
+  return removed_paths;
 }
 
 void mon_ctl_close(int keep_fd) {

@@ -33,7 +33,7 @@ int hl_wait_forwarding(pid_t child, pid_t reap, const sigset_t *set) {
     }
     int status;
     pid_t pid;
-    /* As a subreaper we also inherit the intermediate's orphans: reap all. */
+    /* As a subreaper we also inherit the container's orphans: reap all. */
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
       if (pid == reap)
         return WIFSIGNALED(status) ? 128 + WTERMSIG(status)
@@ -62,8 +62,8 @@ int hl_run_main(int argc, char **argv) {
     fprintf(stderr, "hivelet: %s\n", err);
     return 125;
   }
-  /* qemu-user (7.2) does not emulate it (EINVAL): the container start then
-   * keeps a relay process that reaps pid 1 for us (child.c). */
+  /* Orphans of a container without a pid namespace come back here (pid 1 is
+   * our child anyway). qemu-user (7.2) does not emulate it (EINVAL). */
   (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   sigset_t set;
   hl_forward_set(&set);
@@ -79,9 +79,9 @@ int hl_run_main(int argc, char **argv) {
   int code = hl_container_wait_exec(&child, err, sizeof err);
   if (code) {
     fprintf(stderr, "hivelet: %s\n", err);
-    while (waitpid(child.wait_pid, NULL, 0) < 0 && errno == EINTR)
+    while (waitpid(child.pid, NULL, 0) < 0 && errno == EINTR)
       ;
     return code;
   }
-  return hl_wait_forwarding(child.pid, child.wait_pid, &set);
+  return hl_wait_forwarding(child.pid, child.pid, &set);
 }

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "hivelet.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,4 +149,57 @@ void hl_now_rfc3339(char *buf, size_t len) {
   gmtime_r(&ts.tv_sec, &tm);
   size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* Deletes a tree without following symlinks or crossing mounts. */
+static int remove_tree_at(int parent, const char *name, dev_t dev) {
+  struct stat st;
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : -errno;
+  if (!S_ISDIR(st.st_mode))
+    return unlinkat(parent, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+  if (st.st_dev != dev)
+    return -EBUSY;
+  int fd =
+      openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return -ENOMEM;
+  }
+  struct dirent *e;
+  int rc = 0;
+  while (rc == 0 && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+      rc = remove_tree_at(dirfd(d), e->d_name, dev);
+  closedir(d);
+  if (rc == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    rc = -errno;
+  return rc;
+}
+
+int hl_remove_tree(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return errno == ENOENT ? 0 : -errno;
+  return remove_tree_at(AT_FDCWD, path, st.st_dev);
+}
+
+int hl_empty_trash(const char *root, const char *const *paths, size_t n) {
+  char marker[PATH_MAX];
+  snprintf(marker, sizeof marker, "%s/procs/%d-%llu", root, (int)getpid(),
+           hl_proc_starttime(getpid()));
+  int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0)
+    close(fd);
+  int ok = 1;
+  for (size_t i = 0; i < n; i++)
+    ok &= hl_remove_tree(paths[i]) == 0;
+  /* A tree that would not go keeps the marker, which then reads as a dead
+   * command: the next command's repair empties the trash. */
+  if (fd >= 0 && ok)
+    unlink(marker);
+  return ok ? 0 : -1;
 }

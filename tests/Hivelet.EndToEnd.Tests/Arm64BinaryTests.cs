@@ -42,8 +42,9 @@ public sealed class Arm64BinaryTests(RegistryFixture fixture)
     }
 
     /// <summary>
-    /// qemu-user 7.2 refuses PR_SET_CHILD_SUBREAPER, so the intermediate process stays as a relay that
-    /// reaps the container's pid 1 and passes its status on. `__run` is C only: the .NET runtime never starts.
+    /// Under qemu-user 7.2 (no clone(CLONE_NEW*), no PR_SET_CHILD_SUBREAPER) pid 1 comes from
+    /// unshare(CLONE_NEWPID), fork and setns back, and its parent reaps it and passes its status on.
+    /// `__run` is C only: the .NET runtime never starts.
     /// </summary>
     [Arm64BinaryFact]
     public async Task Arm64_binary_under_qemu_user_runs_a_container_and_returns_its_exit_code()

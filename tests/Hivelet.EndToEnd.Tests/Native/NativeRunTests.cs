@@ -310,11 +310,12 @@ public sealed class NativeRunTests
     }
 
     /// <summary>
-    /// qemu-user 7.2 refuses PR_SET_CHILD_SUBREAPER; the x64 binary under qemu-x86_64 takes the same path
-    /// as the arm64 one on this host: the intermediate process stays as a relay that reaps pid 1.
+    /// The x64 binary under qemu-x86_64 takes the same path as the arm64 one on this host: qemu-user 7.2
+    /// refuses PR_SET_CHILD_SUBREAPER and clone(CLONE_NEW*), so pid 1 must come from unshare(CLONE_NEWPID),
+    /// fork and setns back, and be reaped by its parent directly.
     /// </summary>
     [Fact]
-    public async Task UnderQemuUserARelayReapsTheContainerAndPassesItsExitCodeOn()
+    public async Task UnderQemuUserPid1IsForkedIntoItsNamespaceAndReapedByItsParent()
     {
         const string Qemu = "/usr/bin/qemu-x86_64-static";
         if (!Root())
