@@ -68,6 +68,7 @@ struct fastrun {
   char tpl_path[PATH_MAX];
   mode_t umask_saved;
   int created_any; /* something was made: undo before declining */
+  int managed_ran; /* the .NET runtime started in this process */
 };
 
 static int decline(struct fastrun *f, const char *fmt, ...)
@@ -968,6 +969,7 @@ static void managed_remove(struct fastrun *f) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  f->managed_ran = 1;
   __managed__Main(6, argv);
   if (out >= 0) {
     dup2(out, 1);
@@ -1348,12 +1350,21 @@ out:
   f->store_lock = -1;
   leave_gate(f);
   free(key);
-  if (f->tpl)
+  /* Declined: the managed CLI runs in this process, without the mapping.
+   * Otherwise the exit unmaps it: munmap here costs a TLB shootdown. */
+  if (f->tpl && rc < 0)
     munmap((void *)f->tpl, f->tpl_len);
   f->tpl = NULL;
   if (rc < 0 && require) {
     fprintf(stderr, "hivelet: fast run unavailable: %s\n", f->why);
     return 125;
+  }
+  if (rc >= 0 && !f->managed_ran) {
+    /* Done: no destructors to run (the runtime's and the libraries' would
+     * only fault their code in to do nothing). */
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc);
   }
   return rc;
 }
