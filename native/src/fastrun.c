@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1085,53 +1086,117 @@ static int exited_code_from_status(const struct fastrun *f) {
   return code;
 }
 
+/* The creation steps of one part (EARLY: the bundle's own mkdir and file
+ * steps; else the rest, in file order). The container's own lock is taken
+ * just before its record, as ContainerRuntime.StartAsync holds it from before
+ * the record exists until the container started. Returns 0 or -1 (err). */
+static int steps(struct fastrun *f, const char *bundle, int early, char *err,
+                 size_t errlen) {
+  size_t pos = 0, klen, blen = strlen(bundle);
+  const char *k, *v;
+  while (next_record(f, &pos, &k, &klen, &v)) {
+    /* The step's path: its first field, ids replaced. */
+    char path[PATH_MAX];
+    size_t n = strcspn(v, "\x1f");
+    int in_bundle = (key_is(k, klen, "mkdir") || key_is(k, klen, "file")) &&
+                    n < sizeof path;
+    if (in_bundle) {
+      memcpy(path, v, n);
+      path[n] = '\0';
+      subst_ids(f, path, n);
+      in_bundle = !strncmp(path, bundle, blen) &&
+                  (path[blen] == '\0' || path[blen] == '/');
+    }
+    if (in_bundle != early)
+      continue;
+    if (key_is(k, klen, "record")) {
+      char lock[PATH_MAX];
+      snprintf(lock, sizeof lock, "%s/lock", bundle);
+      f->lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (f->lock < 0 || flock(f->lock, LOCK_EX) < 0) {
+        snprintf(err, errlen, "lock `%.900s`: %s", lock, strerror(errno));
+        return -1;
+      }
+    }
+    if (do_step(f, k, klen, v, err, errlen) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int run(struct fastrun *f) {
   char err[1024], bundle[PATH_MAX], monlog[PATH_MAX];
   if (subst_path(f, f->bundle, bundle, sizeof bundle) < 0 ||
       subst_path(f, f->monitor_log, monlog, sizeof monlog) < 0)
     return decline(f, "malformed template");
 
-  /* The steps, under the store lock as ContainerStore.Create. */
-  size_t pos = 0, klen;
-  const char *k, *v;
+  /* The steps, under the store lock as ContainerStore.Create, in two
+   * parts: the bundle's own directory and files first, then the monitor is
+   * forked and sets itself up (its plan, status, log, the container's
+   * program) on the other CPU while this process does the rest (the
+   * snapshot and its mount, the cgroups, the record), and it starts the
+   * container only when told to go. A crash in between leaves a bundle
+   * without a record, which the repair removes, as after any half-made
+   * container. */
   int failed = 0;
-  while (!failed && next_record(f, &pos, &k, &klen, &v)) {
-    if (key_is(k, klen, "record")) {
-      /* The container's own lock is held from before its record exists
-       * until it started, as ContainerRuntime.StartAsync holds it. */
-      char lock[PATH_MAX];
-      snprintf(lock, sizeof lock, "%s/lock", bundle);
-      f->lock = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-      if (f->lock < 0 || flock(f->lock, LOCK_EX) < 0) {
-        snprintf(err, sizeof err, "lock `%.900s`: %s", lock, strerror(errno));
-        failed = 1;
-        break;
-      }
-    }
-    if (do_step(f, k, klen, v, err, sizeof err) < 0)
-      failed = 1;
-  }
-  close(f->store_lock);
-  f->store_lock = -1;
-  if (failed)
+  if (steps(f, bundle, 1, err, sizeof err) < 0) {
+    close(f->store_lock);
+    f->store_lock = -1;
     return undo_and_decline(f, err);
-
-  int sv[2];
+  }
+  int sv[2], go[2] = {-1, -1};
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
     snprintf(err, sizeof err, "socketpair: %s", strerror(errno));
+    close(f->store_lock);
+    f->store_lock = -1;
+    return undo_and_decline(f, err);
+  }
+  if (pipe2(go, O_CLOEXEC) < 0) {
+    snprintf(err, sizeof err, "pipe: %s", strerror(errno));
+    close(sv[0]);
+    close(sv[1]);
+    close(f->store_lock);
+    f->store_lock = -1;
     return undo_and_decline(f, err);
   }
   int logfd = open(monlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   umask(f->umask_saved);
-  int mpid = logfd < 0 ? -errno : hl_fork_monitor(f->exe, bundle, sv[1], logfd);
+  int mpid =
+      logfd < 0 ? -errno : hl_fork_monitor(f->exe, bundle, sv[1], logfd, go[0]);
+  umask(0);
   close(sv[1]);
+  close(go[0]);
   if (logfd >= 0)
     close(logfd);
   if (mpid < 0) {
     close(sv[0]);
+    close(go[1]);
+    close(f->store_lock);
+    f->store_lock = -1;
     snprintf(err, sizeof err, "start the monitor: %s", strerror(-mpid));
     return undo_and_decline(f, err);
   }
+  if (steps(f, bundle, 0, err, sizeof err) < 0)
+    failed = 1;
+  close(f->store_lock);
+  f->store_lock = -1;
+  umask(f->umask_saved);
+  if (failed) {
+    /* No go: the monitor exits without starting anything; once it has,
+     * nothing of it writes into the bundle any more. */
+    close(go[1]);
+    close(sv[0]);
+    while (waitpid(mpid, NULL, 0) < 0 && errno == EINTR)
+      ;
+    return undo_and_decline(f, err);
+  }
+  /* A monitor gone before the go (its log says why) must not take this
+   * process with it: the socket's EOF below reports it. */
+  signal(SIGPIPE, SIG_IGN);
+  if (hl_write_all(go[1], "g", 1) < 0) {
+    /* EOF on the socket follows. */
+  }
+  close(go[1]);
 
   /* From here on the container exists: no more declining. A reader that
    * went away (`run ... | head -1`) must not kill this process before the

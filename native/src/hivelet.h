@@ -66,9 +66,17 @@ int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
                      int stderr_fd);
 /* The same without the exec, for a caller that is plain C (fastrun.c: no
  * .NET runtime, one thread): the forked child runs hl_monitor_main itself,
- * which saves loading the binary again on every replayed run. */
+ * which saves loading the binary again on every replayed run. With GO_FD (a
+ * pipe's read end, else -1) the monitor sets itself up, then waits for one
+ * byte there before it starts the container; EOF instead: it exits without
+ * starting anything (the caller could not finish the container). Returns the
+ * pid at once, without waiting for the child's setup: a failure there shows
+ * as EOF on START_FD and a line on STDERR_FD. */
 int hl_fork_monitor(const char *exe, const char *bundle, int start_fd,
-                    int stderr_fd);
+                    int stderr_fd, int go_fd);
+/* The go pipe of a forked monitor (fd MON_GO_FD), or -1. */
+#define MON_GO_FD 4
+extern int hl_monitor_go_fd;
 
 /* run.c, also used by exec.c: the signals `__run` and `__exec` forward to
  * their child, plus SIGCHLD; the caller blocks them. */

@@ -99,6 +99,8 @@ void mon_on_resize(unsigned rows, unsigned cols) {
     mon_logf("ioctl TIOCSWINSZ on the pty: %s", strerror(errno));
 }
 
+int hl_monitor_go_fd = -1;
+
 static void set_error(const char *msg) {
   snprintf(st.error, sizeof st.error, "%s", msg);
   for (char *p = st.error; *p; p++)
@@ -641,6 +643,20 @@ int hl_monitor_main(int argc, char **argv) {
   write_status(); /* starting */
   mon_log_open(&plan);
   mon_health_init(&plan, bundle);
+  if (hl_monitor_go_fd >= 0) {
+    char go;
+    ssize_t n;
+    while ((n = read(hl_monitor_go_fd, &go, 1)) < 0 && errno == EINTR)
+      ;
+    close(hl_monitor_go_fd);
+    hl_monitor_go_fd = -1;
+    if (n != 1) {
+      /* The CLI removes the container once this process is gone. */
+      mon_logf("no go from the CLI: the container is not started");
+      mon_ctl_close(0);
+      return 0;
+    }
+  }
 
   rc = start_container(err, sizeof err);
   if (rc != 0) {

@@ -13,6 +13,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,28 +80,32 @@ void hl_reset_signals(void) {
  * else open across the exec (EXEC) or at all (in-process). Returns 0 or an
  * errno; REPORT is where the caller's pipe end now lives. */
 static int monitor_child_setup(int pipe_w, int start_fd, int stderr_fd,
-                               int exec, int *report) {
+                               int go_fd, int exec, int *report) {
   hl_reset_signals();
   /* Move the fds we keep above 3 so that the dup2s below cannot clobber
    * one another. */
   *report = lift_fd(pipe_w, 5);
   int start = lift_fd(start_fd, 5);
   int errfd = lift_fd(stderr_fd, 5);
+  int go = lift_fd(go_fd, 5);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (*report < 0 || start < 0 || null < 0 || (stderr_fd >= 0 && errfd < 0))
+  if (*report < 0 || start < 0 || null < 0 || (stderr_fd >= 0 && errfd < 0) ||
+      (go_fd >= 0 && go < 0))
     return errno ? errno : EBADF;
   if (setsid() < 0)
     return errno;
   if (dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-      dup2(errfd >= 0 ? errfd : null, 2) < 0 || dup2(start, 3) < 0)
+      dup2(errfd >= 0 ? errfd : null, 2) < 0 || dup2(start, 3) < 0 ||
+      (go >= 0 && dup3(go, MON_GO_FD, O_CLOEXEC) < 0))
     return errno;
   /* Nothing else the CLI had open is the monitor's business. */
   if (exec) {
     hl_cloexec_from(4);
   } else {
     /* The report pipe goes too: its EOF tells the caller all is well. */
-    hl_close_from(4);
+    hl_close_from(go >= 0 ? MON_GO_FD + 1 : 4);
     *report = -1;
+    hl_monitor_go_fd = go >= 0 ? MON_GO_FD : -1;
   }
   return 0;
 }
@@ -140,7 +145,7 @@ static int await_report(pid_t pid, int pipe_r) {
  * managed CLI's, multithreaded caller), else hl_monitor_main in the forked
  * child itself (a plain C caller). */
 static int start_monitor(const char *exe, const char *bundle, int start_fd,
-                         int stderr_fd, int exec) {
+                         int stderr_fd, int go_fd, int exec) {
   char *argv[] = {(char *)exe, "__monitor", (char *)bundle, NULL};
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -149,14 +154,20 @@ static int start_monitor(const char *exe, const char *bundle, int start_fd,
   if (pid == 0) {
     int report = -1;
     close(pipefd[0]);
-    int err =
-        monitor_child_setup(pipefd[1], start_fd, stderr_fd, exec, &report);
+    int err = monitor_child_setup(pipefd[1], start_fd, stderr_fd, go_fd, exec,
+                                  &report);
     if (!err && exec) {
       execv(exe, argv);
       err = errno;
     }
-    if (err) {
+    if (err && exec) {
       (void)!write(report >= 0 ? report : pipefd[1], &err, sizeof err);
+      _exit(127);
+    }
+    if (err) {
+      /* Nobody waits for a report here (see below): the caller reads EOF
+       * on the start socket and the monitor log's last line. */
+      dprintf(2, "monitor setup: %s\n", strerror(err));
       _exit(127);
     }
     _exit(hl_monitor_main(3, argv));
@@ -167,15 +178,21 @@ static int start_monitor(const char *exe, const char *bundle, int start_fd,
     close(pipefd[0]);
     return -fork_errno;
   }
+  if (!exec) {
+    /* The forked monitor has nothing to exec that could fail: waiting for
+     * its setup would only keep the caller from its own work meanwhile. */
+    close(pipefd[0]);
+    return pid;
+  }
   return await_report(pid, pipefd[0]);
 }
 
 int hl_spawn_monitor(const char *exe, const char *bundle, int start_fd,
                      int stderr_fd) {
-  return start_monitor(exe, bundle, start_fd, stderr_fd, 1);
+  return start_monitor(exe, bundle, start_fd, stderr_fd, -1, 1);
 }
 
 int hl_fork_monitor(const char *exe, const char *bundle, int start_fd,
-                    int stderr_fd) {
-  return start_monitor(exe, bundle, start_fd, stderr_fd, 0);
+                    int stderr_fd, int go_fd) {
+  return start_monitor(exe, bundle, start_fd, stderr_fd, go_fd, 0);
 }

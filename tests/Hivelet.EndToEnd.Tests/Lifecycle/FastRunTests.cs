@@ -53,7 +53,7 @@ public sealed partial class FastRunTests
         Assert.NotEqual(a["host"], b["host"]);
 
         AssertNothingLeft(c, id);
-        // The trees went to ROOT/trash in one rename each; a detached child deletes them after the run returned.
+        // The trees went to ROOT/trash in one rename each; the monitor deletes them after the run returned.
         await ContainerCli.UntilAsync<string>(() => Task.FromResult(
                 Directory.EnumerateFileSystemEntries(Path.Combine(c.Cli.Root, "trash")).Any() ? null : ""),
             "the trash to be emptied", Patience);
@@ -156,6 +156,70 @@ public sealed partial class FastRunTests
         await ContainerCli.UntilAsync<string>(async () => (await c.Cli.RunOkAsync("ps", "-aq")).Stdout.Trim().Length == 0 ? "" : null,
             "the container to be removed", Patience);
         AssertNothingLeft(c, id);
+    }
+
+    /// <summary>
+    /// The monitor is forked halfway through the steps and sets itself up while the CLI makes the rest; a
+    /// step that fails then must stop it before it starts anything and leave nothing behind.
+    /// </summary>
+    [Fact]
+    public async Task A_step_failing_after_the_monitor_was_forked_stops_it_and_undoes_everything()
+    {
+        if (!ContainerCli.Privileged)
+        {
+            Console.WriteLine("skipped: containers need root");
+            return;
+        }
+        using var c = new ContainerCli();
+        c.LoadBusybox();
+        string[] run = ["run", "--rm", ContainerCli.Busybox, "true"];
+        await c.Cli.RunOkAsync(run);
+        // The container layer's directory is made after the fork: an immutable parent makes it fail.
+        var layers = Path.Combine(c.Cli.Root, "snapshots", "containers");
+        var chattr = await ProcessRunner.RunAsync("chattr", ["+i", layers], Patience);
+        if (chattr.ExitCode != 0)
+        {
+            Console.WriteLine($"skipped: chattr +i {layers}: {chattr.Stderr.Trim()}");
+            return;
+        }
+        ProcessResult refused;
+        try
+        {
+            c.Cli.Environment["HIVELET_FASTRUN"] = "require";
+            refused = await c.Cli.RunAsync(run);
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("chattr", ["-i", layers], Patience);
+        }
+        Assert.True(refused.ExitCode == 125, refused.ToString());
+        Assert.Contains("fast run unavailable: mkdir", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Operation not permitted", refused.Stderr, StringComparison.Ordinal);
+
+        Assert.Empty(Directory.GetDirectories(c.ContainersDir));
+        Assert.Empty(Directory.GetFileSystemEntries(layers));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(c.Cli.Root, "trash")));
+        Assert.Equal(["boot"], Directory.GetFiles(Path.Combine(c.Cli.Root, "procs")).Select(Path.GetFileName));
+        // The forked monitor carries the CLI's command line: nothing with this root may be left running.
+        foreach (var proc in Directory.GetDirectories("/proc").Where(d => Path.GetFileName(d).All(char.IsAsciiDigit)))
+        {
+            string cmdline;
+            try
+            {
+                cmdline = File.ReadAllText(Path.Combine(proc, "cmdline"));
+            }
+            catch (IOException)
+            {
+                continue; // gone meanwhile
+            }
+            Assert.DoesNotContain(c.Cli.Root, cmdline, StringComparison.Ordinal);
+        }
+        // The template whose steps failed was dropped; the managed run works and writes a new one.
+        Assert.Empty(Directory.GetFiles(Path.Combine(c.Cli.Root, "run-templates")));
+        c.Cli.Environment.Remove("HIVELET_FASTRUN");
+        await c.Cli.RunOkAsync(run);
+        c.Cli.Environment["HIVELET_FASTRUN"] = "require";
+        await c.Cli.RunOkAsync(run);
     }
 
     [Fact]

@@ -534,6 +534,46 @@ public sealed class MonitorTests(ITestOutputHelper output)
         Assert.Equal("5", bundle.Status()["exit_code"]);
     }
 
+    /// <summary>
+    /// A replayed run's CLI moves the container's trees into ROOT/trash and names them in REMOVED; the
+    /// monitor deletes exactly those entries of ROOT/trash, nothing named outside it, and leaves no marker.
+    /// </summary>
+    [Fact]
+    public void REMOVED_with_trash_paths_deletes_those_entries_of_the_trash_and_nothing_else()
+    {
+        if (NotRoot())
+            return;
+        using var bundle = new MonitorBundle().Shell("exit 0");
+        bundle.Plan.Set("exe", FakeExe(bundle, bundle.Scratch("mode"), bundle.Scratch("argv")))
+            .Set("autoremove", 1).Set("attach", 1);
+        File.WriteAllText(Path.Combine(bundle.Bundle, "container.json"), "{}");
+        var trash = Path.Combine(bundle.Root, "trash");
+        var procs = Path.Combine(bundle.Root, "procs");
+        Directory.CreateDirectory(Path.Combine(trash, "1-0-layer", "fs", "etc"));
+        File.WriteAllText(Path.Combine(trash, "1-0-layer", "fs", "etc", "hosts"), "x");
+        File.WriteAllText(Path.Combine(trash, "1-1-file"), "x");
+        Directory.CreateDirectory(procs);
+        var keep = Path.Combine(bundle.Root, "keep");
+        Directory.CreateDirectory(keep);
+        File.WriteAllText(Path.Combine(keep, "data"), "x");
+        File.WriteAllText(Path.Combine(trash, "not-named"), "x");
+        using var monitor = MonitorProcess.Start(bundle);
+        StartedPid(monitor, bundle);
+        monitor.ReadUntil(Frame.Exit, Wait);
+
+        var names = new[]
+        {
+            Path.Combine(trash, "1-0-layer"), Path.Combine(trash, "1-1-file"), keep, trash + "/../keep", trash + "/",
+        };
+        monitor.Send(Frame.Removed, System.Text.Encoding.UTF8.GetBytes(string.Concat(names.Select(n => n + "\0"))));
+        Assert.True(monitor.WaitExit(Wait));
+        Assert.Equal(0, monitor.WaitStatus);
+        Assert.Equal(["not-named"], Directory.GetFileSystemEntries(trash).Select(Path.GetFileName));
+        Assert.True(File.Exists(Path.Combine(keep, "data")), "a path outside ROOT/trash was deleted");
+        Assert.Empty(Directory.GetFileSystemEntries(procs));
+        Assert.Contains("not an entry of", File.ReadAllText(bundle.MonitorLog), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Autoremove_execs_exe_rm_f_when_the_attached_CLI_goes_away_after_EXIT()
     {
