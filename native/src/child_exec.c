@@ -261,7 +261,9 @@ _Noreturn void hl_child_exec(const struct hl_plan *plan, int errfd,
   resolve(errfd, g_argv[0], path, sizeof path);
 
   if (plan->has_caps)
-    for (int cap = 0; cap < 64; cap++)
+    /* Up to the kernel's last capability when known: a drop beyond it is
+     * EINVAL, one wasted system call per missing capability. */
+    for (int cap = 0; cap <= g_last_cap; cap++)
       if (!((plan->cap_bounding >> cap) & 1) &&
           prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
           (errno != EINVAL || cap <= g_last_cap))
