@@ -743,6 +743,13 @@ static _Noreturn void container_pid1(const struct hl_plan *plan, int make_ctty,
     sigprocmask(SIG_SETMASK, &old, NULL);
     hl_child_exec(plan, ERR_FD, make_ctty);
   }
+  /* Pid 1 stays what it is, the container's process: under the same
+   * restrictions as the one it runs (docker-init is exec'd under them), and
+   * named as such, not with the command line of whoever forked it (the
+   * monitor's names host paths). A failure here ends pid 1 and with it the
+   * pid namespace. */
+  hl_child_set_title("hivelet-init");
+  hl_child_restrict(plan, ERR_FD, 0);
   /* Only the user process reports from now on: its exec closes the pipe. */
   close(ERR_FD);
   tiny_init(pid, &set);

@@ -18,6 +18,19 @@ int hl_child_prepare(const struct hl_plan *plan, char *err, size_t errlen);
 _Noreturn void hl_child_exec(const struct hl_plan *plan, int errfd,
                              int make_ctty);
 
+/* The security sequence of the plan on the calling process: bounding set,
+ * seccomp, user and groups, capabilities, no_new_privs (in the order that
+ * lets each step still be allowed). Failures as hl_child_exec's. Without
+ * EXEC_FOLLOWS (a process that stays as it is) the capability sets are the
+ * ones an execve would leave. */
+void hl_child_restrict(const struct hl_plan *plan, int errfd, int exec_follows);
+
+/* The process's command line as ps shows it, overwritten in place (what the
+ * kernel set up at exec: no longer, never a new allocation) with the NAME and
+ * the plan's argv after "--", as docker-init's reads "/sbin/docker-init --
+ * CMD". Best effort: without /proc it stays. */
+void hl_child_set_title(const char *name);
+
 /* Writes "CODE MESSAGE" (one write) on errfd and _exit(CODE). */
 _Noreturn void hl_child_fail(int errfd, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -220,24 +220,94 @@ static void set_user(int errfd, const struct hl_plan *plan) {
     hl_child_fail(errfd, 125, "prctl PR_SET_KEEPCAPS: %s", strerror(errno));
 }
 
-static void set_caps(int errfd, const struct hl_plan *plan) {
+static void set_caps(int errfd, const struct hl_plan *plan, int exec_follows) {
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
-  data[0].effective = (uint32_t)plan->cap_effective;
-  data[1].effective = (uint32_t)(plan->cap_effective >> 32);
-  data[0].permitted = (uint32_t)plan->cap_permitted;
-  data[1].permitted = (uint32_t)(plan->cap_permitted >> 32);
+  uint64_t effective = plan->cap_effective, permitted = plan->cap_permitted;
+  /* A process that stays (the tiny init) gets the sets an execve would
+   * leave it: for a user other than root, a program without file
+   * capabilities keeps only the ambient ones. */
+  if (!exec_follows && plan->has_user && plan->uid != 0)
+    effective = permitted = plan->cap_ambient;
+  data[0].effective = (uint32_t)effective;
+  data[1].effective = (uint32_t)(effective >> 32);
+  data[0].permitted = (uint32_t)permitted;
+  data[1].permitted = (uint32_t)(permitted >> 32);
   data[0].inheritable = (uint32_t)plan->cap_inheritable;
   data[1].inheritable = (uint32_t)(plan->cap_inheritable >> 32);
   if (syscall(SYS_capset, &hdr, data) < 0)
     hl_child_fail(errfd, 125, "capset (effective %llx, permitted %llx): %s",
-                  (unsigned long long)plan->cap_effective,
-                  (unsigned long long)plan->cap_permitted, strerror(errno));
+                  (unsigned long long)effective, (unsigned long long)permitted,
+                  strerror(errno));
   for (int cap = 0; cap < 64; cap++)
     if ((plan->cap_ambient >> cap) & 1)
       if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
         hl_child_fail(errfd, 125, "raise ambient capability %d: %s", cap,
                       strerror(errno));
+}
+
+void hl_child_set_title(const char *name) {
+  char stat[2048];
+  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
+  if (fd >= 0)
+    close(fd);
+  if (n <= 0)
+    return;
+  stat[n] = '\0';
+  /* Fields 48 and 49 (arg_start, arg_end) count from the state, field 3,
+   * which follows the command name's closing parenthesis. */
+  char *p = strrchr(stat, ')');
+  unsigned long start = 0, end = 0;
+  for (int field = 2; p && field < 49; field++) {
+    p = strchr(p + 1, ' ');
+    if (p && field + 1 == 48)
+      start = strtoul(p + 1, NULL, 10);
+    if (p && field + 1 == 49)
+      end = strtoul(p + 1, NULL, 10);
+  }
+  if (!start || end <= start)
+    return;
+  char *area = (char *)start;
+  size_t len = end - start, at = 0;
+  memset(area, 0, len);
+  const char *parts[3] = {name, "--", NULL};
+  for (size_t i = 0; at + 1 < len; i++) {
+    const char *s = i < 2 ? parts[i] : g_argv[i - 2];
+    if (!s)
+      break;
+    size_t k = strlen(s);
+    if (k > len - 1 - at)
+      k = len - 1 - at;
+    memcpy(area + at, s, k);
+    at += k + 1; /* the NUL is there already */
+  }
+  prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+void hl_child_restrict(const struct hl_plan *plan, int errfd,
+                       int exec_follows) {
+  if (plan->has_caps)
+    /* Up to the kernel's last capability when known: a drop beyond it is
+     * EINVAL, one wasted system call per missing capability. */
+    for (int cap = 0; cap <= g_last_cap; cap++)
+      if (!((plan->cap_bounding >> cap) & 1) &&
+          prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+          (errno != EINVAL || cap <= g_last_cap))
+        hl_child_fail(errfd, 125,
+                      "drop capability %d from the bounding set: "
+                      "%s",
+                      cap, strerror(errno));
+  if (g_filter_len && !plan->no_new_privs)
+    load_seccomp(errfd);
+  if (plan->has_user)
+    set_user(errfd, plan);
+  if (plan->has_caps)
+    set_caps(errfd, plan, exec_follows);
+  if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    hl_child_fail(errfd, 125, "prctl PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+  if (g_filter_len && plan->no_new_privs)
+    load_seccomp(errfd);
 }
 
 _Noreturn void hl_child_exec(const struct hl_plan *plan, int errfd,
@@ -259,28 +329,7 @@ _Noreturn void hl_child_exec(const struct hl_plan *plan, int errfd,
   }
   char path[PATH_MAX];
   resolve(errfd, g_argv[0], path, sizeof path);
-
-  if (plan->has_caps)
-    /* Up to the kernel's last capability when known: a drop beyond it is
-     * EINVAL, one wasted system call per missing capability. */
-    for (int cap = 0; cap <= g_last_cap; cap++)
-      if (!((plan->cap_bounding >> cap) & 1) &&
-          prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
-          (errno != EINVAL || cap <= g_last_cap))
-        hl_child_fail(errfd, 125,
-                      "drop capability %d from the bounding set: "
-                      "%s",
-                      cap, strerror(errno));
-  if (g_filter_len && !plan->no_new_privs)
-    load_seccomp(errfd);
-  if (plan->has_user)
-    set_user(errfd, plan);
-  if (plan->has_caps)
-    set_caps(errfd, plan);
-  if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    hl_child_fail(errfd, 125, "prctl PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-  if (g_filter_len && plan->no_new_privs)
-    load_seccomp(errfd);
+  hl_child_restrict(plan, errfd, 1);
 
   execve(path, g_argv, g_envp);
   int e = errno;

@@ -111,6 +111,8 @@ public sealed class SignalTests
             sleep 0.3
             echo "zombies=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ') Z ')"
             echo "pid1-children=$(cat /proc/1/task/1/children)"
+            echo "pid1-cmdline=$(tr '\0' ' ' < /proc/1/cmdline)"
+            grep -E '^(CapEff|CapBnd|Seccomp|NoNewPrivs):' /proc/1/status | sed 's/^/pid1-/; s/:[[:space:]]*/=/'
             """;
         var run = await c.Cli.RunAsync("run", "--rm", "--init", ContainerCli.Busybox, "sh", "-c", script);
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -119,6 +121,22 @@ public sealed class SignalTests
         Assert.NotEqual("sh", f.Get("pid1", run.ToString()));
         Assert.Equal("0", f.Get("zombies", run.ToString()));
         Assert.Equal(f["sh-pid"], f.Get("pid1-children", run.ToString()).Trim());
+        // Init is the container's process like any other: Docker's default capabilities and seccomp filter,
+        // and a name of its own, not the monitor's command line with its host paths.
+        Assert.Equal("hivelet-init", f.Get("pid1", run.ToString()));
+        Assert.StartsWith("hivelet-init -- sh -c ", f.Get("pid1-cmdline", run.ToString()), StringComparison.Ordinal);
+        Assert.DoesNotContain(c.Cli.Root, run.Stdout, StringComparison.Ordinal);
+        Assert.Equal("00000000a80425fb", f.Get("pid1-CapEff", run.ToString()).Trim());
+        Assert.Equal("00000000a80425fb", f.Get("pid1-CapBnd", run.ToString()).Trim());
+        Assert.Equal("2", f.Get("pid1-Seccomp", run.ToString()).Trim());
+
+        // With a user other than root, init keeps no capability, as its exec would have left it.
+        var user = await c.Cli.RunAsync("run", "--rm", "--init", "-u", "1000", ContainerCli.Busybox, "sh", "-c",
+            "grep -E '^(Uid|CapEff):' /proc/1/status | sed 's/^/pid1-/; s/:[[:space:]]*/=/'");
+        Assert.True(user.ExitCode == 0, user.ToString());
+        var u = Facts.Parse(user.Stdout);
+        Assert.Equal("0000000000000000", u.Get("pid1-CapEff", user.ToString()).Trim());
+        Assert.StartsWith("1000", u.Get("pid1-Uid", user.ToString()).Trim(), StringComparison.Ordinal);
 
         // Without --init the same orphan is inherited by sh as pid 1, which never waits for it.
         var bare = await c.Cli.RunAsync("run", "--rm", ContainerCli.Busybox, "sh", "-c", script);
