@@ -350,7 +350,9 @@ static _Noreturn void container_process(const struct hl_plan *plan,
       (fds[4] >= 0 && dup3(fds[4], CONSOLE_FD, O_CLOEXEC) < 0))
     hl_child_fail(fds[3], 125, "start: dup3: %s", strerror(errno));
   hl_close_from(fds[4] >= 0 ? CONSOLE_FD + 1 : ERR_FD + 1);
-  /* fd 3 stays free: nothing of the caller's reaches the container. */
+  /* Nothing else of the caller's reaches the container: fd 3 is free here
+   * (the monitor's start socket, an fd `__run` was given). */
+  close(3);
 
   hl_join_cgroups(ERR_FD, plan);
   if (flags && unshare(flags) < 0)
@@ -779,9 +781,10 @@ static int container_entry(void *arg) {
  * exec'd or died. A fork costs a page-table copy and a copy-on-write fault
  * for every page either side touches next, most of a start on a hypervisor
  * that traps page-table updates. Pid 1 writes no memory it shares except its
- * stack, errno and child.c's root_fd (the caller uses neither), and never
- * allocates. With init=1 pid 1 stays (the tiny init), so it must be a fork.
- * qemu-user emulates CLONE_VFORK as a fork. Returns the pid or -1. */
+ * stack, errno and child.c's root_fd (the caller uses neither), and does not
+ * allocate (glibc's strerror would, only for an errno it does not know). With
+ * init=1 pid 1 stays (the tiny init), so it must be a fork. qemu-user emulates
+ * CLONE_VFORK as a fork. Returns the pid or -1. */
 static pid_t spawn_pid1(struct start_args *a) {
   static void *stack;
   const size_t size = 256 * 1024;
@@ -792,12 +795,17 @@ static pid_t spawn_pid1(struct start_args *a) {
     return pid;
   }
   if (!stack) {
-    stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
-      stack = NULL;
+    /* With a guard page below it: an overflow faults instead of writing
+     * into whatever is mapped there (pid 1 uses about 40 KB). */
+    char *map = mmap(NULL, size + 4096, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED)
+      return -1;
+    if (mprotect(map, 4096, PROT_NONE) < 0) {
+      munmap(map, size + 4096);
       return -1;
     }
+    stack = map + 4096;
   }
   /* Signals stay blocked while pid 1 shares this memory: a handler of this
    * process must not run on its stack. container_process resets them. */

@@ -292,8 +292,7 @@ void hl_child_restrict(const struct hl_plan *plan, int errfd,
      * EINVAL, one wasted system call per missing capability. */
     for (int cap = 0; cap <= g_last_cap; cap++)
       if (!((plan->cap_bounding >> cap) & 1) &&
-          prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
-          (errno != EINVAL || cap <= g_last_cap))
+          prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
         hl_child_fail(errfd, 125,
                       "drop capability %d from the bounding set: "
                       "%s",

@@ -68,8 +68,10 @@ struct fastrun {
   int keep_marker; /* something could not be undone: leave it to a repair */
   char tpl_path[PATH_MAX];
   mode_t umask_saved;
-  int created_any; /* something was made: undo before declining */
-  int managed_ran; /* the .NET runtime started in this process */
+  int created_any;     /* something was made: undo before declining */
+  int managed_ran;     /* the .NET runtime started in this process */
+  sigset_t mask_saved; /* the signal mask before the creation */
+  int mask_blocked;
 };
 
 static int decline(struct fastrun *f, const char *fmt, ...)
@@ -829,17 +831,18 @@ static void empty_trash_later(struct fastrun *f) {
   const char *paths[sizeof f->trash / sizeof f->trash[0]];
   for (int i = 0; i < f->trashed; i++)
     paths[i] = f->trash[i];
-  _exit(hl_empty_trash(f->root, paths, (size_t)f->trashed) == 0 ? 0 : 1);
+  _exit(hl_empty_trash(f->root, paths, (size_t)f->trashed, 0) == 0 ? 0 : 1);
 }
 
 /* REMOVED, with the trash paths for the monitor to delete. Returns 0, or -1
  * when the monitor did not get it (it is gone). */
-static int send_removed(struct fastrun *f, int sock) {
+static int send_removed(struct fastrun *f, int sock, pid_t monitor) {
   char frame[5 + sizeof f->trash];
   size_t len = 0;
   for (int i = 0; i < f->trashed; i++) {
-    size_t n = strlen(f->trash[i]) + 1;
-    memcpy(frame + 5 + len, f->trash[i], n);
+    const char *name = strrchr(f->trash[i], '/') + 1;
+    size_t n = strlen(name) + 1;
+    memcpy(frame + 5 + len, name, n);
     len += n;
   }
   frame[0] = FRAME_REMOVED;
@@ -847,7 +850,20 @@ static int send_removed(struct fastrun *f, int sock) {
   frame[2] = (char)(len >> 16);
   frame[3] = (char)(len >> 8);
   frame[4] = (char)len;
-  return hl_write_all(sock, frame, 5 + len) < 0 ? -1 : 0;
+  /* The monitor's repair marker, made here before this process drops its
+   * own: from now on until the monitor is done, a death on either side
+   * leaves a dead marker, and the next command's repair empties the trash. */
+  char marker[2200];
+  snprintf(marker, sizeof marker, "%s/procs/%d-%llu", f->root, (int)monitor,
+           hl_proc_starttime(monitor));
+  int fd = f->trashed ? open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+  if (fd >= 0)
+    close(fd);
+  if (hl_write_all(sock, frame, 5 + len) == 0)
+    return 0;
+  if (fd >= 0)
+    unlink(marker); /* not sent: the caller's deleter takes over */
+  return -1;
 }
 
 /* The template's rm_* steps in order. Stops at the first failure, before the
@@ -1139,6 +1155,15 @@ static int run(struct fastrun *f) {
    * without a record, which the repair removes, as after any half-made
    * container. */
   int failed = 0;
+  /* ^C while the container is being made waits until it runs, and is then
+   * forwarded to it (below), as for the rest of the run; a decline gives the
+   * managed CLI the mask back (hl_fastrun_main), and with it the signal. */
+  sigset_t creating;
+  sigemptyset(&creating);
+  sigaddset(&creating, SIGINT);
+  sigaddset(&creating, SIGTERM);
+  sigprocmask(SIG_BLOCK, &creating, &f->mask_saved);
+  f->mask_blocked = 1;
   if (steps(f, bundle, 1, err, sizeof err) < 0) {
     close(f->store_lock);
     f->store_lock = -1;
@@ -1191,17 +1216,16 @@ static int run(struct fastrun *f) {
     return undo_and_decline(f, err);
   }
   /* A monitor gone before the go (its log says why) must not take this
-   * process with it: the socket's EOF below reports it. */
+   * process with it: the socket's EOF below reports it. Nor, later, a reader
+   * that went away (`run ... | head -1`) before the removal: its output is
+   * dropped instead, as the managed CLI does. */
   signal(SIGPIPE, SIG_IGN);
   if (hl_write_all(go[1], "g", 1) < 0) {
     /* EOF on the socket follows. */
   }
   close(go[1]);
 
-  /* From here on the container exists: no more declining. A reader that
-   * went away (`run ... | head -1`) must not kill this process before the
-   * removal: its output is dropped instead, as the managed CLI does. */
-  signal(SIGPIPE, SIG_IGN);
+  /* From here on the container exists: no more declining. */
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -1288,7 +1312,7 @@ static int run(struct fastrun *f) {
     if (rc_rm == 0) {
       /* The monitor, which exits after REMOVED anyway, deletes the trash
        * (CONTRACT.md): no process of its own for it. */
-      if (send_removed(f, sv[0]) < 0)
+      if (send_removed(f, sv[0], mpid) < 0)
         empty_trash_later(f); /* the monitor is gone */
     } else {
       /* No REMOVED: the monitor's `rm -f` finishes (it sees EOF). */
@@ -1408,6 +1432,8 @@ int hl_fastrun_main(int argc, char **argv) {
   rc = run(f);
   if (rc < 0)
     umask(f->umask_saved);
+  if (rc < 0 && f->mask_blocked)
+    sigprocmask(SIG_SETMASK, &f->mask_saved, NULL);
 
 out:
   if (f->store_lock >= 0)

@@ -118,7 +118,9 @@ int hl_remove_tree(const char *path);
 /* Deletes the trees a replayed run moved into ROOT/trash, holding a
  * ROOT/procs marker of this process meanwhile: one that is killed halfway, or
  * a tree that will not go, leaves the marker, so the next command's repair
- * empties the trash. Returns 0 or -1. */
-int hl_empty_trash(const char *root, const char *const *paths, size_t n);
+ * empties the trash. KEEP_MARKER: leave it in any case (something else was
+ * left). Returns 0, or -1 when the marker stays. */
+int hl_empty_trash(const char *root, const char *const *paths, size_t n,
+                   int keep_marker);
 
 #endif

@@ -385,24 +385,29 @@ static int record_exists(void) {
 static void empty_trash(void) {
   size_t len;
   const char *p = mon_ctl_removed_paths(&len);
-  const char *paths[8];
+  char paths[8][PATH_MAX];
+  const char *list[8];
   size_t n = 0;
-  char prefix[PATH_MAX];
-  if (!p || !plan.root)
-    return;
-  int plen = snprintf(prefix, sizeof prefix, "%s/trash/", plan.root);
-  for (const char *end = p + len; p < end; p += strlen(p) + 1) {
-    const char *name = p + plen;
-    if (plen >= (int)sizeof prefix || strncmp(p, prefix, (size_t)plen) ||
-        !*name || strchr(name, '/') || !strcmp(name, ".") ||
-        !strcmp(name, "..") || n == sizeof paths / sizeof paths[0]) {
-      mon_logf("REMOVED names %s, not an entry of %s: left alone", p, prefix);
+  int rejected = !p;
+  if (!plan.root || (p && len == 0))
+    return; /* nothing named: a managed CLI's REMOVED */
+  for (const char *end = p ? p + len : p; p && p < end; p += strlen(p) + 1) {
+    if (!*p || strchr(p, '/') || !strcmp(p, ".") || !strcmp(p, "..") ||
+        n == sizeof list / sizeof list[0] ||
+        snprintf(paths[n], PATH_MAX, "%s/trash/%s", plan.root, p) >= PATH_MAX) {
+      mon_logf("REMOVED names \"%s\", not an entry of %s/trash: left to the "
+               "next repair",
+               p, plan.root);
+      rejected = 1;
       continue;
     }
-    paths[n++] = p;
+    list[n] = paths[n];
+    n++;
   }
-  if (n && hl_empty_trash(plan.root, paths, n) < 0)
-    mon_logf("emptying %s failed: left to the next repair", prefix);
+  /* The CLI made this process's repair marker before it sent REMOVED;
+   * hl_empty_trash drops it only when everything went. */
+  if (hl_empty_trash(plan.root, list, n, rejected) < 0)
+    mon_logf("emptying %s/trash failed: left to the next repair", plan.root);
 }
 
 /* The container will not run again: record it, tell the CLI, remove it for
@@ -642,7 +647,6 @@ int hl_monitor_main(int argc, char **argv) {
   }
   write_status(); /* starting */
   mon_log_open(&plan);
-  mon_health_init(&plan, bundle);
   if (hl_monitor_go_fd >= 0) {
     char go;
     ssize_t n;
@@ -657,6 +661,8 @@ int hl_monitor_main(int argc, char **argv) {
       return 0;
     }
   }
+  /* After the go: it makes the run dir, which the CLI's steps make too. */
+  mon_health_init(&plan, bundle);
 
   rc = start_container(err, sizeof err);
   if (rc != 0) {

@@ -187,19 +187,20 @@ int hl_remove_tree(const char *path) {
   return remove_tree_at(AT_FDCWD, path, st.st_dev);
 }
 
-int hl_empty_trash(const char *root, const char *const *paths, size_t n) {
+int hl_empty_trash(const char *root, const char *const *paths, size_t n,
+                   int keep_marker) {
   char marker[PATH_MAX];
   snprintf(marker, sizeof marker, "%s/procs/%d-%llu", root, (int)getpid(),
            hl_proc_starttime(getpid()));
   int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd >= 0)
     close(fd);
-  int ok = 1;
+  int ok = !keep_marker;
   for (size_t i = 0; i < n; i++)
     ok &= hl_remove_tree(paths[i]) == 0;
   /* A tree that would not go keeps the marker, which then reads as a dead
    * command: the next command's repair empties the trash. */
-  if (fd >= 0 && ok)
-    unlink(marker);
+  if (ok)
+    unlink(marker); /* also the one another process made for this one */
   return ok ? 0 : -1;
 }

@@ -12,7 +12,10 @@ public sealed record ContainerStatus
 {
     public const string FileName = "status";
 
-    /// <summary>starting, running, restarting or exited.</summary>
+    /// <summary>
+    /// starting, running, restarting or exited; <see cref="Unknown"/> when the file has no state (cut short: the
+    /// monitor replaces non-exited states without fsync), which reads as a monitor that died.
+    /// </summary>
     public string State { get; init; } = "exited";
     public int MonitorPid { get; init; }
     public ulong MonitorStart { get; init; }
@@ -25,11 +28,13 @@ public sealed record ContainerStatus
     public int RestartCount { get; init; }
     public string Error { get; init; } = "";
 
+    public const string Unknown = "unknown";
+
     public bool IsExited => State == "exited";
 
     public static ContainerStatus Parse(string text)
     {
-        var s = new ContainerStatus();
+        var s = new ContainerStatus { State = Unknown };
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.TrimEnd('\r');

@@ -222,6 +222,56 @@ public sealed partial class FastRunTests
         await c.Cli.RunOkAsync(run);
     }
 
+    /// <summary>
+    /// The CLI names the trash entries and the monitor joins them to the root of its plan, which the
+    /// managed side spelled its own way (a trailing slash, a `.`): the trash is emptied whatever the spelling.
+    /// </summary>
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/./")]
+    public async Task The_trash_is_emptied_however_the_root_is_spelled(string suffix)
+    {
+        if (!ContainerCli.Privileged)
+        {
+            Console.WriteLine("skipped: containers need root");
+            return;
+        }
+        using var c = new ContainerCli();
+        c.LoadBusybox();
+        string[] run = ["--root", c.Cli.Root + suffix, "run", "--rm", ContainerCli.Busybox, "true"];
+        (await c.Cli.RunRawAsync(run)).EnsureSuccess();
+        c.Cli.Environment["HIVELET_FASTRUN"] = "require";
+        (await c.Cli.RunRawAsync(run)).EnsureSuccess();
+        await ContainerCli.UntilAsync<string>(() => Task.FromResult(
+                Directory.EnumerateFileSystemEntries(Path.Combine(c.Cli.Root, "trash")).Any() ? null : ""),
+            "the trash to be emptied", Patience);
+        await ContainerCli.UntilAsync<string>(() => Task.FromResult(
+                Directory.GetFiles(Path.Combine(c.Cli.Root, "procs")).Select(Path.GetFileName).SequenceEqual(["boot"]) ? "" : null),
+            "only the boot record in procs", Patience);
+    }
+
+    /// <summary>
+    /// A health check makes the monitor create the container's run dir, which is also a step of the CLI's;
+    /// with the monitor set up in parallel, it must not race the CLI for it.
+    /// </summary>
+    [Fact]
+    public async Task A_run_with_a_health_check_is_replayed()
+    {
+        if (!ContainerCli.Privileged)
+        {
+            Console.WriteLine("skipped: containers need root");
+            return;
+        }
+        using var c = new ContainerCli();
+        c.LoadBusybox();
+        string[] run = ["run", "--rm", "--health-cmd", "true", "--health-interval", "100ms", ContainerCli.Busybox,
+            "sh", "-c", "sleep 0.3; echo done"];
+        await c.Cli.RunOkAsync(run);
+        c.Cli.Environment["HIVELET_FASTRUN"] = "require";
+        for (int i = 0; i < 3; i++)
+            Assert.Equal("done\n", (await c.Cli.RunOkAsync(run)).Stdout);
+    }
+
     [Fact]
     public async Task A_name_in_use_is_left_to_the_managed_path_and_its_conflict_error()
     {

@@ -45,6 +45,33 @@ public sealed class NativeRunTests
         Assert.Equal("0", Field(r.Stdout, "Seccomp"));
     }
 
+    /// <summary>
+    /// Pid 1 is forked by the caller itself: no fd of the caller's may reach the container. A host
+    /// directory left open there would be a way out of the root (openat(fd, "..")).
+    /// </summary>
+    [Fact]
+    public async Task NoFdOfTheCallerReachesTheContainer()
+    {
+        if (!Root())
+            return;
+        using var wrapperDir = new TempDirectory("hivelet-fds");
+        var wrapper = wrapperDir.Combine("hivelet");
+        await File.WriteAllTextAsync(wrapper,
+            $"#!/bin/sh\nexec 3</ 5</ 7</etc/hostname\nexec {RepoPaths.HiveletBinary} \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var box = new NativeSandbox(wrapper);
+
+        foreach (var init in new[] { "0", "1" })
+        {
+            var run = await RunAsync(box, box.DefaultPlan("sh", "-c", "ls /proc/1/fd /proc/$$/fd | tr '\\n' ' '")
+                .Set("init", init));
+            Assert.True(run.ExitCode == 0, run.ToString());
+            // pid 1 and the shell: 0, 1 and 2 only (the shell's ls opens its own directory fd).
+            var fds = run.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(f => f.All(char.IsAsciiDigit)).ToList();
+            Assert.True(fds.All(f => f is "0" or "1" or "2"), $"init={init}: {run.Stdout}");
+        }
+    }
+
     [Fact]
     public async Task NoNewPrivsAndSeccompFilter()
     {

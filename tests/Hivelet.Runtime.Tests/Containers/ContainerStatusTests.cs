@@ -97,4 +97,19 @@ public sealed class ContainerStatusTests
         Assert.Equal(0UL, ProcessInfo.ParseStartTime(stat.Replace(") S ", ") Z ", StringComparison.Ordinal)));
         Assert.NotEqual(0UL, ProcessInfo.StartTime(Environment.ProcessId));
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("monitor_pid=1234\nmonitor_start=5678\n")]
+    public void A_status_without_a_state_is_a_dead_monitor_not_a_clean_exit(string text)
+    {
+        // A power loss can leave the file empty or cut (non-exited states are not fsynced).
+        var s = ContainerStatus.Parse(text);
+        Assert.False(s.IsExited);
+        Assert.Equal(ContainerStatus.Unknown, s.State);
+        Assert.True(LiveState.NeedsReconcile(s, _ => 0));
+        var r = LiveState.Reconciled(s, DateTimeOffset.UnixEpoch);
+        Assert.Equal(137, r.ExitCode);
+        Assert.Equal("monitor died", r.Error);
+    }
 }
