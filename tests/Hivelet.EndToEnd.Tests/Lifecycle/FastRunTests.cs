@@ -54,12 +54,7 @@ public sealed partial class FastRunTests
 
         AssertNothingLeft(c, id);
         // The trees went to ROOT/trash in one rename each; the monitor deletes them after the run returned.
-        await ContainerCli.UntilAsync<string>(() => Task.FromResult(
-                Directory.EnumerateFileSystemEntries(Path.Combine(c.Cli.Root, "trash")).Any() ? null : ""),
-            "the trash to be emptied", Patience);
-        await ContainerCli.UntilAsync<string>(() => Task.FromResult(
-                Directory.GetFiles(Path.Combine(c.Cli.Root, "procs")).Select(Path.GetFileName).SequenceEqual(["boot"]) ? "" : null),
-            "only the boot record in procs", Patience);
+        await TrashEmptiedAsync(c);
     }
 
     [Fact]
@@ -242,12 +237,7 @@ public sealed partial class FastRunTests
         (await c.Cli.RunRawAsync(run)).EnsureSuccess();
         c.Cli.Environment["HIVELET_FASTRUN"] = "require";
         (await c.Cli.RunRawAsync(run)).EnsureSuccess();
-        await ContainerCli.UntilAsync<string>(() => Task.FromResult(
-                Directory.EnumerateFileSystemEntries(Path.Combine(c.Cli.Root, "trash")).Any() ? null : ""),
-            "the trash to be emptied", Patience);
-        await ContainerCli.UntilAsync<string>(() => Task.FromResult(
-                Directory.GetFiles(Path.Combine(c.Cli.Root, "procs")).Select(Path.GetFileName).SequenceEqual(["boot"]) ? "" : null),
-            "only the boot record in procs", Patience);
+        await TrashEmptiedAsync(c);
     }
 
     /// <summary>
@@ -308,6 +298,17 @@ public sealed partial class FastRunTests
 
     [GeneratedRegex(":pids:/hivelet/([0-9a-f]{64})")]
     private static partial Regex CgroupId();
+
+    /// <summary>Waits until ROOT/trash is empty and no repair marker but the boot record is left in ROOT/procs.</summary>
+    private static async Task TrashEmptiedAsync(ContainerCli c)
+    {
+        await ContainerCli.UntilAsync<string>(() => Task.FromResult(
+                Directory.EnumerateFileSystemEntries(Path.Combine(c.Cli.Root, "trash")).Any() ? null : ""),
+            "the trash to be emptied", Patience);
+        await ContainerCli.UntilAsync<string>(() => Task.FromResult(
+                Directory.GetFiles(Path.Combine(c.Cli.Root, "procs")).Select(Path.GetFileName).SequenceEqual(["boot"]) ? "" : null),
+            "only the boot record in procs", Patience);
+    }
 
     private static void AssertNothingLeft(ContainerCli c, string id)
     {
