@@ -834,7 +834,7 @@ static void empty_trash_later(struct fastrun *f) {
   _exit(hl_empty_trash(f->root, paths, (size_t)f->trashed, 0) == 0 ? 0 : 1);
 }
 
-/* REMOVED, with the trash paths for the monitor to delete. Returns 0, or -1
+/* REMOVED, naming the trash entries for the monitor to delete. Returns 0, or -1
  * when the monitor did not get it (it is gone). */
 static int send_removed(struct fastrun *f, int sock, pid_t monitor) {
   char frame[5 + sizeof f->trash];
