@@ -850,18 +850,26 @@ static int send_removed(struct fastrun *f, int sock, pid_t monitor) {
   frame[2] = (char)(len >> 16);
   frame[3] = (char)(len >> 8);
   frame[4] = (char)len;
-  /* The monitor's repair marker, made here before this process drops its
-   * own: from now on until the monitor is done, a death on either side
-   * leaves a dead marker, and the next command's repair empties the trash. */
+  /* This process's repair marker becomes the monitor's (one rename, so one
+   * of them always stands): from now on until the monitor is done, a death
+   * on either side leaves a dead marker, and the next command's repair
+   * empties the trash. */
   char marker[2200];
   snprintf(marker, sizeof marker, "%s/procs/%d-%llu", f->root, (int)monitor,
            hl_proc_starttime(monitor));
-  int fd = f->trashed ? open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
-  if (fd >= 0)
-    close(fd);
+  int made = 0;
+  if (f->trashed && f->marker[0] && rename(f->marker, marker) == 0) {
+    f->marker[0] = '\0';
+    made = 1;
+  } else if (f->trashed) {
+    int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    made = fd >= 0;
+    if (fd >= 0)
+      close(fd);
+  }
   if (hl_write_all(sock, frame, 5 + len) == 0)
     return 0;
-  if (fd >= 0)
+  if (made)
     unlink(marker); /* not sent: the caller's deleter takes over */
   return -1;
 }
