@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Hivelet.Cli.Output;
@@ -102,9 +101,7 @@ public static class ImagesCommand
             var created = image.Config.Created ?? DateTimeOffset.UnixEpoch;
             var size = Units.HumanSize(image.UnpackedSize(sizes));
             var id = full ? group.Key.ToString() : group.Key.Short;
-            var createdAt = image.Config.Created is { } c
-                ? c.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss '+0000 UTC'", CultureInfo.InvariantCulture)
-                : "N/A";
+            var createdAt = image.Config.Created is { } c ? Units.GoTime(c) : "N/A";
             var since = Units.Ago(image.Config.Created, now);
             var imageRows = new List<JsonObject>();
             foreach (var (repo, tag, digest) in Names(records, selection, showDigests))

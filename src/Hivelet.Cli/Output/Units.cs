@@ -56,4 +56,24 @@ public static class Units
 
     public static string Ago(DateTimeOffset? when, DateTimeOffset now) =>
         when is { } w && w > DateTimeOffset.UnixEpoch ? HumanDuration(now - w) + " ago" : "N/A";
+
+    /// <summary>
+    /// Go's time.Time.String() for whole seconds in the local zone, as Docker prints CreatedAt:
+    /// "2026-12-08 03:40:12 +0000 UTC", "2026-12-08 04:40:12 +0100 CET". A zone without an abbreviation
+    /// shows its offset twice, as Go does.
+    /// </summary>
+    public static string GoTime(DateTimeOffset when, TimeZoneInfo? zone = null)
+    {
+        zone ??= TimeZoneInfo.Local;
+        var local = TimeZoneInfo.ConvertTime(when, zone);
+        var o = local.Offset;
+        var offset = (o < TimeSpan.Zero ? "-" : "+") + o.Duration().ToString("hhmm", CultureInfo.InvariantCulture);
+        // Without ICU the names are the zone file's abbreviations, except for UTC's long name.
+        var name = zone.IsDaylightSavingTime(local) ? zone.DaylightName : zone.StandardName;
+        if (o == TimeSpan.Zero && (zone.Id is "UTC" or "Etc/UTC" or "Universal" or "Zulu" || name.Contains(' ', StringComparison.Ordinal)))
+            name = "UTC";
+        else if (name.Length == 0 || name.Contains(' ', StringComparison.Ordinal))
+            name = offset;
+        return local.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + offset + " " + name;
+    }
 }

@@ -35,6 +35,18 @@ public sealed class ContainerFormatTests
         Assert.Equal(builtIn.GetProperty("ID").GetString(), json.GetProperty("ID").GetString());
         Assert.Equal("web", json.GetProperty("Names").GetString());
 
+        // CreatedAt as Go's time.Time.String() in the local zone, as Docker prints it.
+        c.Cli.Environment["TZ"] = "UTC";
+        Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$",
+            (await c.Cli.RunOkAsync("ps", "-a", "-f", "name=done", "--format", "{{.CreatedAt}}")).Stdout.Trim());
+        if (File.Exists("/usr/share/zoneinfo/Asia/Tokyo"))
+        {
+            c.Cli.Environment["TZ"] = "Asia/Tokyo"; // no daylight saving time: always +0900 JST
+            Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0900 JST$",
+                (await c.Cli.RunOkAsync("ps", "-a", "-f", "name=done", "--format", "{{.CreatedAt}}")).Stdout.Trim());
+        }
+        c.Cli.Environment.Remove("TZ");
+
         var unknown = await c.Cli.RunAsync("ps", "--format", "{{.Nope}}");
         Assert.Equal(125, unknown.ExitCode);
         Assert.Contains("can't evaluate field Nope", unknown.Stderr, StringComparison.Ordinal);

@@ -132,7 +132,7 @@ public static partial class PsCommand
                         ID = id,
                         Image = record.ImageRef,
                         Command = command,
-                        CreatedAt = record.Created.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture),
+                        CreatedAt = Units.GoTime(record.Created),
                         RunningFor = ContainerState.HumanDuration(now - record.Created) + " ago",
                         State = state.Status,
                         Status = status,
