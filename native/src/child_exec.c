@@ -247,25 +247,9 @@ static void set_caps(int errfd, const struct hl_plan *plan, int exec_follows) {
 }
 
 void hl_child_set_title(const char *name) {
-  char stat[2048];
-  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
-  if (fd >= 0)
-    close(fd);
-  if (n <= 0)
-    return;
-  stat[n] = '\0';
-  /* Fields 48 and 49 (arg_start, arg_end) count from the state, field 3,
-   * which follows the command name's closing parenthesis. */
-  char *p = strrchr(stat, ')');
-  unsigned long start = 0, end = 0;
-  for (int field = 2; p && field < 49; field++) {
-    p = strchr(p + 1, ' ');
-    if (p && field + 1 == 48)
-      start = strtoul(p + 1, NULL, 10);
-    if (p && field + 1 == 49)
-      end = strtoul(p + 1, NULL, 10);
-  }
+  /* Where the kernel put the command line: arg_start and arg_end. */
+  unsigned long start = (unsigned long)hl_proc_stat_field(0, 48);
+  unsigned long end = (unsigned long)hl_proc_stat_field(0, 49);
   if (!start || end <= start)
     return;
   char *area = (char *)start;

@@ -110,6 +110,11 @@ int hl_write_file(const char *path, const char *content);
 int hl_write_atomic(const char *path, const char *content, size_t len);
 /* Field 22 of /proc/PID/stat, or 0 when the process is gone. */
 unsigned long long hl_proc_starttime(pid_t pid);
+/* Field FIELD (3 or later, counted as proc(5) does) of /proc/PID/stat
+ * (/proc/self/stat for PID 0: right in a pid namespace of its own whose /proc
+ * is still the host's) as a number, or 0 when the process or the field is not
+ * there. */
+unsigned long long hl_proc_stat_field(pid_t pid, int field);
 /* Current UTC time as RFC 3339 with nanoseconds into buf (>= 40 bytes). */
 void hl_now_rfc3339(char *buf, size_t len);
 /* Deletes a tree without following symlinks or crossing mounts. Returns 0 or

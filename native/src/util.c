@@ -121,8 +121,15 @@ int hl_write_atomic(const char *path, const char *content, size_t len) {
 }
 
 unsigned long long hl_proc_starttime(pid_t pid) {
+  return hl_proc_stat_field(pid, 22);
+}
+
+unsigned long long hl_proc_stat_field(pid_t pid, int field) {
   char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  if (pid > 0)
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  else
+    snprintf(path, sizeof path, "/proc/self/stat");
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
@@ -137,7 +144,7 @@ unsigned long long hl_proc_starttime(pid_t pid) {
   if (!p)
     return 0;
   p++;
-  for (int field = 3; field < 22 && p; field++)
+  for (int at = 3; at < field && p; at++)
     p = strchr(p + 1, ' ');
   return p ? strtoull(p + 1, NULL, 10) : 0;
 }
