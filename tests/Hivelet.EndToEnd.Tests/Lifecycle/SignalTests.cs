@@ -101,14 +101,16 @@ public sealed class SignalTests
         c.LoadBusybox();
 
         // The inner sh exits at once, orphaning a short sleep that init inherits; once it has ended,
-        // no process in the container may be left as a zombie.
+        // no process in the container may be left as a zombie. The wait is for the orphan's pid to go
+        // (a zombie keeps it until reaped), not for `pidof sleep` to be empty: the orphan may not have
+        // exec'd sleep yet when pidof first looks, which ended the wait early on a loaded machine.
         const string script = """
             echo "sh-pid=$$"
             echo "pid1=$(cat /proc/1/comm)"
-            sh -c 'sleep 0.3 & exit 0'
+            sh -c 'sleep 0.3 & echo $! > /orphan; exit 0'
+            orphan=$(cat /orphan)
             i=0
-            while [ $i -lt 100 ] && [ -n "$(pidof sleep)" ]; do sleep 0.1; i=$((i+1)); done
-            sleep 0.3
+            while [ $i -lt 50 ] && [ -e /proc/$orphan ]; do sleep 0.1; i=$((i+1)); done
             echo "zombies=$(cat /proc/[0-9]*/stat 2>/dev/null | grep -c ') Z ')"
             echo "pid1-children=$(cat /proc/1/task/1/children)"
             echo "pid1-cmdline=$(tr '\0' ' ' < /proc/1/cmdline)"
